@@ -1,0 +1,227 @@
+package io.reqctx;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The budget arithmetic, in one place: pure functions of durations, no clock and no I/O.
+ *
+ * <ul>
+ *   <li>Inbound: {@code effective = min(inbound remaining, own tier cap, method budget)}. The rule is
+ *       the same for trusted and edge peers; at the edge it means a client can shorten its budget but
+ *       never extend it past the gateway's cap.
+ *   <li>Outbound: {@code sent = min(remaining - reserve, callee tier cap, callee method budget)} with
+ *       {@code reserve = floor + fraction * remaining} for transit and serialisation.
+ *   <li>Fail fast: when {@code sent < minimum viable budget} the call is not sent.
+ *   <li>Tier order: a call to a higher tier (and, unless allowed, to the same tier) is a violation.
+ * </ul>
+ *
+ * <pre>{@code
+ * BudgetPolicy policy = BudgetPolicy.builder()
+ *     .reserveFloor(Duration.ofMillis(5))
+ *     .reserveFraction(0.05)
+ *     .minimumViableBudget(Duration.ofMillis(20))
+ *     .build();
+ * Duration own = policy.inboundBudget(Duration.ofSeconds(10), Tier.SERVICE, null); // 3 s: the cap
+ * OutboundBudget verdict = policy.outbound(Duration.ofMillis(900), Tier.SERVICE, Callee.of("cache", Tier.CACHE));
+ * }</pre>
+ */
+public final class BudgetPolicy {
+  private static final BudgetPolicy DEFAULTS = builder().build();
+
+  private final Duration reserveFloor;
+  private final double reserveFraction;
+  private final Duration minimumViableBudget;
+  private final boolean sameTierCallsAllowed;
+  private final boolean rejectTierViolations;
+
+  private BudgetPolicy(Builder b) {
+    this.reserveFloor = b.reserveFloor;
+    this.reserveFraction = b.reserveFraction;
+    this.minimumViableBudget = b.minimumViableBudget;
+    this.sameTierCallsAllowed = b.sameTierCallsAllowed;
+    this.rejectTierViolations = b.rejectTierViolations;
+  }
+
+  /** Reserve 5 ms + 2 % of the remaining budget, minimum viable budget 10 ms, same-tier calls allowed. */
+  public static BudgetPolicy defaults() {
+    return DEFAULTS;
+  }
+
+  /** A builder starting from {@link #defaults()}. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The fixed part of the reserve. */
+  public Duration reserveFloor() {
+    return reserveFloor;
+  }
+
+  /** The part of the reserve proportional to the remaining budget. */
+  public double reserveFraction() {
+    return reserveFraction;
+  }
+
+  /** Below this, an outgoing call is not sent. */
+  public Duration minimumViableBudget() {
+    return minimumViableBudget;
+  }
+
+  /**
+   * The budget a hop works with: the smallest of the inbound remaining time (null: the caller sent no
+   * deadline), the own tier's cap and the method budget (null: none). Never negative.
+   */
+  public Duration inboundBudget(
+      @Nullable Duration inboundRemaining, Tier ownTier, @Nullable Duration methodBudget) {
+    requireNonNull(ownTier, "ownTier");
+    Duration budget = ownTier.cap();
+    if (methodBudget != null) {
+      budget = min(budget, methodBudget);
+    }
+    if (inboundRemaining != null) {
+      budget = min(budget, inboundRemaining);
+    }
+    return budget.isNegative() ? Duration.ZERO : budget;
+  }
+
+  /** The time kept back from {@code remaining} for transit and serialisation. */
+  public Duration reserveFor(Duration remaining) {
+    requireNonNull(remaining, "remaining");
+    long remainingNanos = Math.max(0, Deadline.saturatedNanos(remaining));
+    long proportional = (long) (remainingNanos * reserveFraction);
+    return reserveFloor.plusNanos(proportional);
+  }
+
+  /**
+   * The verdict for a call from a hop of tier {@code caller} with {@code remaining} time left (null: no
+   * deadline) to {@code callee}.
+   */
+  public OutboundBudget outbound(@Nullable Duration remaining, Tier caller, Callee callee) {
+    requireNonNull(caller, "caller");
+    requireNonNull(callee, "callee");
+    boolean violation = isTierViolation(caller, callee.tier());
+
+    Duration budget = callee.tier().cap();
+    OutboundBudget.Limit limitedBy = OutboundBudget.Limit.CALLEE_TIER_CAP;
+    if (callee.methodBudget() != null && callee.methodBudget().compareTo(budget) < 0) {
+      budget = callee.methodBudget();
+      limitedBy = OutboundBudget.Limit.CALLEE_METHOD_BUDGET;
+    }
+    Duration reserve = Duration.ZERO;
+    if (remaining != null) {
+      reserve = reserveFor(remaining);
+      Duration afterReserve = remaining.minus(reserve);
+      if (afterReserve.compareTo(budget) < 0) {
+        budget = afterReserve;
+        limitedBy = OutboundBudget.Limit.CALLER_REMAINING;
+      }
+    }
+
+    if (violation && rejectTierViolations) {
+      return failFast(callee, remaining, reserve, budget, OutboundBudget.FailFast.Reason.TIER_VIOLATION, true);
+    }
+    if (budget.compareTo(minimumViableBudget) < 0) {
+      return failFast(callee, remaining, reserve, budget, OutboundBudget.FailFast.Reason.BUDGET_TOO_SMALL, violation);
+    }
+    return new OutboundBudget.Send(callee, budget, reserve, limitedBy, violation);
+  }
+
+  /**
+   * Whether a call from {@code caller} to {@code callee} breaks the tier order: the callee ranks above
+   * the caller, or ranks the same and same-tier calls are not allowed.
+   */
+  public boolean isTierViolation(Tier caller, Tier callee) {
+    if (callee.isAbove(caller)) {
+      return true;
+    }
+    return !sameTierCallsAllowed && callee.rank() == caller.rank();
+  }
+
+  private OutboundBudget.FailFast failFast(
+      Callee callee,
+      @Nullable Duration remaining,
+      Duration reserve,
+      Duration budget,
+      OutboundBudget.FailFast.Reason reason,
+      boolean violation) {
+    return new OutboundBudget.FailFast(
+        callee,
+        remaining == null ? budget : remaining,
+        reserve,
+        budget,
+        minimumViableBudget,
+        reason,
+        violation);
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  @Override
+  public String toString() {
+    return "BudgetPolicy[reserve " + reserveFloor.toMillis() + "ms + " + reserveFraction
+        + " x remaining, minimum viable " + minimumViableBudget.toMillis() + "ms, same-tier calls "
+        + (sameTierCallsAllowed ? "allowed" : "violations") + ", tier violations "
+        + (rejectTierViolations ? "rejected" : "reported") + "]";
+  }
+
+  /** Configures a {@link BudgetPolicy}. */
+  public static final class Builder {
+    private Duration reserveFloor = Duration.ofMillis(5);
+    private double reserveFraction = 0.02;
+    private Duration minimumViableBudget = Duration.ofMillis(10);
+    private boolean sameTierCallsAllowed = true;
+    private boolean rejectTierViolations = false;
+
+    private Builder() {}
+
+    /** The fixed part of the reserve (default 5 ms); zero or more. */
+    public Builder reserveFloor(Duration floor) {
+      requireNonNull(floor, "floor");
+      if (floor.isNegative()) {
+        throw new IllegalArgumentException("reserveFloor must be zero or more, got " + floor);
+      }
+      this.reserveFloor = floor;
+      return this;
+    }
+
+    /** The proportional part of the reserve (default 0.02), between 0 and 0.5. */
+    public Builder reserveFraction(double fraction) {
+      if (!(fraction >= 0 && fraction <= 0.5)) {
+        throw new IllegalArgumentException("reserveFraction must be between 0 and 0.5, got " + fraction);
+      }
+      this.reserveFraction = fraction;
+      return this;
+    }
+
+    /** Calls that would get less than this are not sent (default 10 ms); positive. */
+    public Builder minimumViableBudget(Duration minimum) {
+      requireNonNull(minimum, "minimum");
+      if (minimum.isNegative() || minimum.isZero()) {
+        throw new IllegalArgumentException("minimumViableBudget must be positive, got " + minimum);
+      }
+      this.minimumViableBudget = minimum;
+      return this;
+    }
+
+    /** Whether a hop may call a hop of its own tier (default true: service to service is common). */
+    public Builder sameTierCallsAllowed(boolean allowed) {
+      this.sameTierCallsAllowed = allowed;
+      return this;
+    }
+
+    /** Whether tier violations fail the call (default false: they are only reported). */
+    public Builder rejectTierViolations(boolean reject) {
+      this.rejectTierViolations = reject;
+      return this;
+    }
+
+    public BudgetPolicy build() {
+      return new BudgetPolicy(this);
+    }
+  }
+}

@@ -1,0 +1,247 @@
+package io.reqctx;
+
+import static java.util.Objects.requireNonNull;
+
+import io.opentelemetry.api.trace.Span;
+import io.reqctx.wire.RequestId;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.context.Context;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A node of the cancellation tree: owns its ctx's cancellation, its deadline alarm and its children. */
+final class ScopeImpl implements RequestScope, Cancellation {
+  private static final Logger log = LoggerFactory.getLogger(RequestScope.class);
+
+  private final @Nullable ScopeImpl parent;
+  private final Ticker ticker;
+  private final CtxImpl ctx;
+  private final @Nullable Throwable creationSite;
+  private final AtomicReference<@Nullable Throwable> cause = new AtomicReference<>();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  // Guarded by this. Null once cancelled: later registrations run or are refused at once.
+  private @Nullable List<Listener> listeners = new ArrayList<>(2);
+  private @Nullable Set<ScopeImpl> openChildren;
+  private Ticker.@Nullable Alarm alarm;
+
+  private ScopeImpl(
+      @Nullable ScopeImpl parent,
+      Ticker ticker,
+      String requestId,
+      @Nullable Deadline deadline,
+      Tier tier,
+      int hopCount,
+      int attempt,
+      SpanContext spanContext,
+      Object[] values) {
+    this.parent = parent;
+    this.ticker = ticker;
+    this.ctx = new CtxImpl(requestId, deadline, tier, hopCount, attempt, spanContext, values, this);
+    this.creationSite = LeakSites.capture("request scope opened here");
+  }
+
+  static RequestScope root(RequestScope.Builder b) {
+    SpanContext span = b.spanContext != null ? b.spanContext : Span.fromContext(Context.current()).getSpanContext();
+    String requestId = b.requestId != null ? b.requestId : RequestId.generate();
+    ScopeImpl scope =
+        new ScopeImpl(null, b.ticker, requestId, b.deadline, b.tier, b.hopCount, b.attempt, span,
+            CtxImpl.valuesOf(b.values));
+    scope.start();
+    return scope;
+  }
+
+  static RequestScope child(RequestCtx parentCtx, Tier tier, Duration budget) {
+    if (!(parentCtx instanceof CtxImpl p)) {
+      throw new IllegalArgumentException("parent must be a RequestCtx created by reqctx, got " + parentCtx.getClass());
+    }
+    ScopeImpl parentScope = p.cancellation instanceof ScopeImpl s ? s : null;
+    Ticker ticker = parentScope != null ? parentScope.ticker : tickerOf(p);
+    Deadline own = Deadline.after(budget, ticker);
+    Deadline parentDeadline = p.deadlineOrNull();
+    Deadline deadline = parentDeadline == null ? own : parentDeadline.min(own);
+    SpanContext current = Span.fromContext(Context.current()).getSpanContext();
+    ScopeImpl child =
+        new ScopeImpl(parentScope, ticker, p.requestId(), deadline, tier, p.hopCount(), p.attempt(),
+            current.isValid() ? current : p.spanContext(), p.values());
+    if (parentScope != null && !parentScope.adopt(child)) {
+      child.cancelInternal(requireNonNull(parentScope.cause()), false);
+    }
+    child.start();
+    return child;
+  }
+
+  private static Ticker tickerOf(CtxImpl ctx) {
+    Deadline d = ctx.deadlineOrNull();
+    return d != null ? d.ticker() : Ticker.system();
+  }
+
+  private void start() {
+    ScopeObservers.opened(ctx);
+    Deadline deadline = ctx.deadlineOrNull();
+    if (deadline == null || cause.get() != null) {
+      return;
+    }
+    long remaining = deadline.remainingNanos();
+    Duration budget = Duration.ofNanos(Math.max(0, remaining));
+    if (remaining <= 0) {
+      cancel(new DeadlineExceededException(budget, ctx.tier()));
+      return;
+    }
+    Ticker.Alarm armed = ticker.schedule(() -> cancel(new DeadlineExceededException(budget, ctx.tier())), remaining);
+    synchronized (this) {
+      if (listeners != null) {
+        alarm = armed;
+        return;
+      }
+    }
+    armed.cancel(); // cancelled while arming
+  }
+
+  /** Registers an open child; false when this scope is already cancelled. */
+  private synchronized boolean adopt(ScopeImpl child) {
+    if (listeners == null) {
+      return false;
+    }
+    if (openChildren == null) {
+      openChildren = Collections.newSetFromMap(new IdentityHashMap<>());
+    }
+    openChildren.add(child);
+    return true;
+  }
+
+  private synchronized void release(ScopeImpl child) {
+    if (openChildren != null) {
+      openChildren.remove(child);
+    }
+  }
+
+  @Override
+  public RequestCtx ctx() {
+    return ctx;
+  }
+
+  @Override
+  public @Nullable Throwable cause() {
+    return cause.get();
+  }
+
+  @Override
+  public RequestCtx.CancelRegistration onCancel(RequestCtx.CancelListener listener) {
+    Listener entry = new Listener(listener);
+    synchronized (this) {
+      if (listeners != null) {
+        listeners.add(entry);
+        return entry;
+      }
+    }
+    entry.run(requireNonNull(cause.get()));
+    return entry;
+  }
+
+  @Override
+  public void cancel(Throwable cause) {
+    cancelInternal(requireNonNull(cause, "cause"), true);
+  }
+
+  private void cancelInternal(Throwable newCause, boolean notifyObservers) {
+    if (!cause.compareAndSet(null, newCause)) {
+      return;
+    }
+    List<Listener> toRun;
+    List<ScopeImpl> children;
+    Ticker.Alarm armed;
+    synchronized (this) {
+      toRun = listeners;
+      listeners = null;
+      children = openChildren == null ? List.of() : new ArrayList<>(openChildren);
+      armed = alarm;
+      alarm = null;
+    }
+    if (armed != null) {
+      armed.cancel();
+    }
+    if (notifyObservers) {
+      ScopeObservers.cancelled(ctx, newCause);
+    }
+    if (toRun != null) {
+      for (Listener l : toRun) {
+        l.run(newCause);
+      }
+    }
+    for (ScopeImpl child : children) {
+      child.cancelInternal(newCause, notifyObservers);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    List<ScopeImpl> leaked;
+    synchronized (this) {
+      leaked = openChildren == null ? List.of() : new ArrayList<>(openChildren);
+    }
+    for (ScopeImpl child : leaked) {
+      ScopeObservers.leaked(
+          new LeakReport(LeakReport.Kind.CHILD_SCOPE_OPEN_AT_PARENT_CLOSE, child.ctx, child.creationSite));
+      child.cancelInternal(new CancellationException("reqctx: parent scope closed while this child was open"), true);
+      child.close();
+    }
+    cancelInternal(new CancellationException("reqctx: request scope closed"), false);
+    if (parent != null) {
+      parent.release(this);
+    }
+    ScopeObservers.closed(ctx);
+  }
+
+  @Override
+  public String toString() {
+    return "RequestScope[" + ctx + (closed.get() ? ", closed" : "") + "]";
+  }
+
+  /** A registered listener; runs at most once, whether by cancel or by removal racing with it. */
+  private final class Listener implements RequestCtx.CancelRegistration {
+    private final RequestCtx.CancelListener delegate;
+    private final AtomicBoolean done = new AtomicBoolean();
+
+    Listener(RequestCtx.CancelListener delegate) {
+      this.delegate = delegate;
+    }
+
+    void run(Throwable cause) {
+      if (!done.compareAndSet(false, true)) {
+        return;
+      }
+      try {
+        delegate.cancelled(cause);
+      } catch (RuntimeException e) {
+        log.warn("reqctx: a cancel listener of {} threw", ctx.requestId(), e);
+      }
+    }
+
+    @Override
+    public boolean remove() {
+      if (!done.compareAndSet(false, true)) {
+        return false;
+      }
+      synchronized (ScopeImpl.this) {
+        if (listeners != null) {
+          listeners.remove(this);
+        }
+      }
+      return true;
+    }
+  }
+}

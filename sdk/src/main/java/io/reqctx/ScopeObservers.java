@@ -1,0 +1,76 @@
+package io.reqctx;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The registered observers, plus the default leak log line. Empty list: one volatile read per event. */
+final class ScopeObservers {
+  private static final Logger log = LoggerFactory.getLogger(ScopeObserver.class);
+  private static final CopyOnWriteArrayList<ScopeObserver> OBSERVERS = new CopyOnWriteArrayList<>();
+
+  private ScopeObservers() {}
+
+  static ScopeObserver.Registration add(ScopeObserver observer) {
+    requireNonNull(observer, "observer");
+    OBSERVERS.add(observer);
+    return () -> OBSERVERS.remove(observer);
+  }
+
+  static void opened(RequestCtx ctx) {
+    for (ScopeObserver o : OBSERVERS) {
+      try {
+        o.onOpen(ctx);
+      } catch (RuntimeException e) {
+        failed(o, e);
+      }
+    }
+  }
+
+  static void cancelled(RequestCtx ctx, Throwable cause) {
+    for (ScopeObserver o : OBSERVERS) {
+      try {
+        o.onCancel(ctx, cause);
+      } catch (RuntimeException e) {
+        failed(o, e);
+      }
+    }
+  }
+
+  static void closed(RequestCtx ctx) {
+    for (ScopeObserver o : OBSERVERS) {
+      try {
+        o.onClose(ctx);
+      } catch (RuntimeException e) {
+        failed(o, e);
+      }
+    }
+  }
+
+  static void leaked(LeakReport leak) {
+    log.warn(leak.describe(), leak.creationSite());
+    for (ScopeObserver o : OBSERVERS) {
+      try {
+        o.onLeak(leak);
+      } catch (RuntimeException e) {
+        failed(o, e);
+      }
+    }
+  }
+
+  static void droppedValue(CtxKey<?> key, String reason) {
+    for (ScopeObserver o : OBSERVERS) {
+      try {
+        o.onDroppedValue(key, reason);
+      } catch (RuntimeException e) {
+        failed(o, e);
+      }
+    }
+  }
+
+  private static void failed(ScopeObserver o, RuntimeException e) {
+    log.warn("reqctx: scope observer {} threw; the event is not delivered to it", o, e);
+  }
+}
