@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import io.reqctx.wire.KeyHeader;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,12 +39,15 @@ public final class CtxKey<T> {
   private final boolean sensitive;
   private final LongAdder dropped = new LongAdder();
   private final AtomicBoolean dropLogged = new AtomicBoolean();
+  private final AtomicBoolean sendWarned = new AtomicBoolean();
+  private final String headerName;
 
   private CtxKey(String name, @Nullable KeyCodec<T> codec, int maxEncodedLength, boolean sensitive) {
     this.name = name;
     this.codec = codec;
     this.maxEncodedLength = maxEncodedLength;
     this.sensitive = sensitive;
+    this.headerName = codec == null ? "" : KeyHeader.headerName(name);
   }
 
   /** A key that never leaves the process. */
@@ -94,24 +98,56 @@ public final class CtxKey<T> {
   }
 
   /**
-   * The codec's text for {@code value}, or null when the codec fails or the key is local. For
-   * transports; applications use {@link RequestCtx#with}.
+   * The header that carries this key ({@code reqctx-key-<name>}).
+   *
+   * @throws IllegalStateException for a local key
    */
-  @Nullable String encodeText(T value) {
+  public String headerName() {
     if (codec == null) {
-      return null;
+      throw new IllegalStateException(this + " is local: it has no header");
     }
-    try {
-      return codec.encode(value);
-    } catch (RuntimeException e) {
-      log.warn("reqctx: value of key '{}' could not be encoded and is not sent: {}", name, e.toString());
-      return null;
-    }
+    return headerName;
   }
 
-  /** The decoded value, or null (counted, logged once per key) when the codec rejects the text. */
-  @Nullable T decodeText(String text) {
+  /**
+   * The header value for {@code value}, or null when the key is local, the codec fails, or the encoded
+   * value is longer than {@link #maxEncodedLength()} (then nothing is sent, and a warning is logged once).
+   * For transports; applications use {@link RequestCtx#with}.
+   */
+  public @Nullable String encodeForWire(T value) {
     if (codec == null) {
+      return null;
+    }
+    String encoded;
+    try {
+      encoded = KeyHeader.encodeValue(codec.encode(value));
+    } catch (RuntimeException e) {
+      warnOnce("its codec failed to encode it (" + e.getClass().getSimpleName() + ")");
+      return null;
+    }
+    if (encoded.length() > maxEncodedLength) {
+      warnOnce("its encoded length " + encoded.length() + " exceeds maxEncodedLength " + maxEncodedLength);
+      return null;
+    }
+    return encoded;
+  }
+
+  /**
+   * The value carried by header value {@code wireValue}, or null when it is too long, not valid
+   * percent-encoded UTF-8, or rejected by the codec. A null result is counted ({@link #droppedValues()})
+   * and logged once per key with the key's name, never the value. Never throws.
+   */
+  public @Nullable T decodeFromWire(CharSequence wireValue) {
+    if (codec == null) {
+      return null;
+    }
+    if (wireValue.length() > maxEncodedLength) {
+      drop("the value is longer than maxEncodedLength " + maxEncodedLength);
+      return null;
+    }
+    String text = KeyHeader.decodeValue(wireValue, maxEncodedLength);
+    if (text == null) {
+      drop("the value is not valid percent-encoded UTF-8");
       return null;
     }
     try {
@@ -126,8 +162,14 @@ public final class CtxKey<T> {
     }
   }
 
+  private void warnOnce(String reason) {
+    if (sendWarned.compareAndSet(false, true)) {
+      log.warn("reqctx: a value of key '{}' is not sent: {} (logged once per key)", name, reason);
+    }
+  }
+
   /** Counts and reports an inbound value that was dropped; logs once per key, never the value. */
-  void drop(String reason) {
+  private void drop(String reason) {
     dropped.increment();
     ScopeObservers.droppedValue(this, reason);
     if (dropLogged.compareAndSet(false, true)) {
@@ -171,7 +213,6 @@ public final class CtxKey<T> {
     }
 
     public CtxKey<T> build() {
-      KeyNames.checkPropagatedName(name);
       return new CtxKey<>(name, codec, maxEncodedLength, sensitive);
     }
   }
