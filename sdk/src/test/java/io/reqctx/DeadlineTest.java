@@ -1,0 +1,55 @@
+package io.reqctx;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.reqctx.testing.ContextHygieneExtension;
+import io.reqctx.testing.FakeTicker;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(ContextHygieneExtension.class)
+class DeadlineTest {
+  private final FakeTicker ticker = new FakeTicker();
+
+  @Test
+  void remainingFollowsTheTickerAndNeverGoesNegative() {
+    Deadline deadline = Deadline.after(Duration.ofMillis(100), ticker);
+    ticker.advance(Duration.ofMillis(30));
+    assertThat(deadline.remaining()).isEqualTo(Duration.ofMillis(70));
+    assertThat(deadline.isExpired()).isFalse();
+
+    ticker.advance(Duration.ofMillis(80));
+    assertThat(deadline.remaining()).isZero();
+    assertThat(deadline.remainingNanos()).isEqualTo(-Duration.ofMillis(10).toNanos());
+    assertThat(deadline.isExpired()).isTrue();
+    assertThat(deadline.toString()).contains("expired");
+  }
+
+  @Test
+  void minPicksTheEarlier() {
+    Deadline early = Deadline.after(Duration.ofMillis(10), ticker);
+    Deadline late = Deadline.after(Duration.ofMillis(20), ticker);
+    assertThat(early.min(late)).isSameAs(early);
+    assertThat(late.min(early)).isSameAs(early);
+    assertThat(early.isBefore(late)).isTrue();
+  }
+
+  @Test
+  void deadlinesOnDifferentTickersDoNotCompare() {
+    Deadline fake = Deadline.after(Duration.ofMillis(10), ticker);
+    Deadline real = Deadline.after(Duration.ofMillis(10));
+    assertThatThrownBy(() -> fake.min(real)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("different tickers");
+  }
+
+  @Test
+  void hugeBudgetsSaturateInsteadOfOverflowing() {
+    Deadline forever = Deadline.after(Duration.ofDays(365L * 10_000), ticker);
+    assertThat(forever.remainingNanos()).isPositive();
+    assertThat(forever.isExpired()).isFalse();
+    Deadline past = Deadline.after(Duration.ofDays(-365L * 10_000), ticker);
+    assertThat(past.isExpired()).isTrue();
+  }
+}

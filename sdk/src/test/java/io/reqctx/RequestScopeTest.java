@@ -1,0 +1,223 @@
+package io.reqctx;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.opentelemetry.context.Scope;
+import io.reqctx.testing.ContextHygieneExtension;
+import io.reqctx.testing.FakeTicker;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(ContextHygieneExtension.class)
+class RequestScopeTest {
+  private final FakeTicker ticker = new FakeTicker();
+  private final List<LeakReport> leaks = new CopyOnWriteArrayList<>();
+  private ScopeObserver.Registration observer;
+
+  @BeforeEach
+  void watchLeaks() {
+    observer = ScopeObserver.register(new ScopeObserver() {
+      @Override
+      public void onLeak(LeakReport leak) {
+        leaks.add(leak);
+      }
+    });
+  }
+
+  @AfterEach
+  void stopWatching() {
+    observer.close();
+  }
+
+  private RequestScope service(Duration budget) {
+    return RequestScope.newRoot(Tier.SERVICE).ticker(ticker).budget(budget).requestId("req-1").open();
+  }
+
+  @Test
+  void childDeadlineNeverExceedsParent() {
+    try (RequestScope parent = service(Duration.ofMillis(300));
+        RequestScope byTier = parent.child(Tier.CACHE);
+        RequestScope byBudget = parent.child(Duration.ofSeconds(10));
+        RequestScope shorter = parent.child(Duration.ofMillis(50))) {
+      Deadline parentDeadline = parent.ctx().deadline().orElseThrow();
+      assertThat(byTier.ctx().deadline()).contains(parentDeadline);
+      assertThat(byBudget.ctx().deadline()).contains(parentDeadline);
+      assertThat(shorter.ctx().remainingBudget()).contains(Duration.ofMillis(50));
+      assertThat(byTier.ctx().tier()).isSameAs(Tier.CACHE);
+      assertThat(byBudget.ctx().tier()).isSameAs(Tier.SERVICE);
+      assertThat(byTier.ctx().requestId()).isEqualTo("req-1");
+    }
+  }
+
+  @Test
+  void childOfAParentWithoutDeadlineGetsItsTierCap() {
+    try (RequestScope parent = RequestScope.newRoot(Tier.SERVICE).ticker(ticker).open();
+        RequestScope child = parent.child(Tier.CACHE)) {
+      assertThat(parent.ctx().deadline()).isEmpty();
+      assertThat(child.ctx().remainingBudget()).contains(Duration.ofMillis(800));
+    }
+  }
+
+  @Test
+  void deadlineCancelsTheScopeAndItsChildrenWhenItPasses() {
+    try (RequestScope parent = service(Duration.ofMillis(100)); RequestScope child = parent.child(Tier.CACHE)) {
+      ticker.advance(Duration.ofMillis(99));
+      assertThat(parent.ctx().isCancelled()).isFalse();
+
+      ticker.advance(Duration.ofMillis(1));
+
+      assertThat(parent.ctx().cancellationCause()).isInstanceOf(DeadlineExceededException.class)
+          .hasMessageContaining("100ms");
+      assertThat(child.ctx().isCancelled()).isTrue();
+    }
+  }
+
+  @Test
+  void anExpiredBudgetCancelsAtOnce() {
+    try (RequestScope scope = service(Duration.ZERO)) {
+      assertThat(scope.ctx().cancellationCause()).isInstanceOf(DeadlineExceededException.class);
+    }
+  }
+
+  @Test
+  void closingDisarmsTheDeadlineAlarm() {
+    RequestScope scope = service(Duration.ofMillis(100));
+    assertThat(ticker.pendingAlarms()).isEqualTo(1);
+    scope.close();
+    assertThat(ticker.pendingAlarms()).isZero();
+  }
+
+  @Test
+  void cancelIsIdempotentAndTheFirstCauseStays() {
+    try (RequestScope scope = service(Duration.ofSeconds(1))) {
+      AtomicInteger runs = new AtomicInteger();
+      scope.ctx().onCancel(cause -> runs.incrementAndGet());
+      RuntimeException first = new RuntimeException("first");
+
+      scope.cancel(first);
+      scope.cancel(new RuntimeException("second"));
+      scope.cancel();
+
+      assertThat(runs).hasValue(1);
+      assertThat(scope.ctx().cancellationCause()).isSameAs(first);
+    }
+  }
+
+  @Test
+  void listenerAddedAfterCancelRunsAtOnceAndRemovedListenerNeverRuns() {
+    try (RequestScope scope = service(Duration.ofSeconds(1))) {
+      List<Throwable> seen = new ArrayList<>();
+      RequestCtx.CancelRegistration removed = scope.ctx().onCancel(seen::add);
+      assertThat(removed.remove()).isTrue();
+
+      scope.cancel(new RuntimeException("gone"));
+      RequestCtx.CancelRegistration late = scope.ctx().onCancel(seen::add);
+
+      assertThat(seen).singleElement().extracting(Throwable::getMessage).isEqualTo("gone");
+      assertThat(late.remove()).isFalse();
+    }
+  }
+
+  @Test
+  void parentCancelCascadesToChildrenWithTheSameCause() {
+    try (RequestScope parent = service(Duration.ofSeconds(1));
+        RequestScope child = parent.child(Tier.CACHE);
+        RequestScope grandchild = child.child(Duration.ofMillis(10))) {
+      RuntimeException cause = new RuntimeException("caller left");
+      parent.cancel(cause);
+      assertThat(child.ctx().cancellationCause()).isSameAs(cause);
+      assertThat(grandchild.ctx().cancellationCause()).isSameAs(cause);
+    }
+  }
+
+  @Test
+  void childCancelDoesNotCancelTheParent() {
+    try (RequestScope parent = service(Duration.ofSeconds(1)); RequestScope child = parent.child(Tier.CACHE)) {
+      child.cancel();
+      assertThat(parent.ctx().isCancelled()).isFalse();
+    }
+  }
+
+  @Test
+  void childOfACancelledParentStartsCancelled() {
+    try (RequestScope parent = service(Duration.ofSeconds(1))) {
+      parent.cancel(new RuntimeException("early"));
+      try (RequestScope child = parent.child(Tier.CACHE)) {
+        assertThat(child.ctx().cancellationCause()).hasMessage("early");
+      }
+    }
+  }
+
+  @Test
+  void detachedSurvivesTheParentsCancelAndKeepsValues() {
+    CtxKey<String> user = CtxKey.local("user");
+    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofMillis(50))
+        .value(user, "ada").open()) {
+      RequestCtx detached = scope.detached();
+      scope.cancel();
+      ticker.advance(Duration.ofSeconds(1));
+
+      assertThat(detached.isCancelled()).isFalse();
+      assertThat(detached.deadline()).isEmpty();
+      assertThat(detached.get(user)).isEqualTo("ada");
+      assertThat(detached.requestId()).isEqualTo(scope.ctx().requestId());
+      try (RequestScope background = RequestScope.childOf(detached, Duration.ofSeconds(5))) {
+        assertThat(background.ctx().isCancelled()).isFalse();
+      }
+    }
+  }
+
+  @Test
+  void closingAParentWithAnOpenChildReportsAndCancelsTheChild() {
+    RequestScope parent = service(Duration.ofSeconds(1));
+    RequestScope leaked = parent.child(Tier.CACHE);
+    RequestScope closedChild = parent.child(Tier.CACHE);
+    closedChild.close();
+
+    parent.close();
+
+    assertThat(leaks).singleElement().satisfies(leak -> {
+      assertThat(leak.kind()).isEqualTo(LeakReport.Kind.CHILD_SCOPE_OPEN_AT_PARENT_CLOSE);
+      assertThat(leak.ctx()).isSameAs(leaked.ctx());
+    });
+    assertThat(leaked.ctx().cancellationCause()).isInstanceOf(CancellationException.class)
+        .hasMessageContaining("parent scope closed");
+    leaked.close(); // already closed by the parent: no second report
+    assertThat(leaks).hasSize(1);
+  }
+
+  @Test
+  void closeCancelsTheScopeButIsNotReportedAsACancel() {
+    List<Throwable> cancels = new CopyOnWriteArrayList<>();
+    try (ScopeObserver.Registration r = ScopeObserver.register(new ScopeObserver() {
+      @Override
+      public void onCancel(RequestCtx ctx, Throwable cause) {
+        cancels.add(cause);
+      }
+    })) {
+      RequestScope scope = service(Duration.ofSeconds(1));
+      scope.close();
+      scope.close();
+      assertThat(scope.ctx().isCancelled()).isTrue();
+      assertThat(cancels).isEmpty();
+    }
+  }
+
+  @Test
+  void makeCurrentAttachesTheCtxUntilClosed() {
+    try (RequestScope scope = service(Duration.ofSeconds(1))) {
+      try (Scope ignored = scope.makeCurrent()) {
+        assertThat(RequestCtx.current()).isSameAs(scope.ctx());
+      }
+      assertThat(RequestCtx.current()).isSameAs(RequestCtx.root());
+    }
+  }
+}
