@@ -2,11 +2,11 @@ package io.reqctx;
 
 import static java.util.Objects.requireNonNull;
 
+import io.reqctx.wire.TierName;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.regex.Pattern;
 
 /**
  * A level in the call hierarchy with a budget cap. Requests flow from higher ranks to lower ranks
@@ -20,8 +20,6 @@ import java.util.regex.Pattern;
  * }</pre>
  */
 public final class Tier {
-  // Same grammar as the reqctx-tier header (docs/WIRE.md).
-  private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
   private static final ConcurrentMap<String, Tier> BY_NAME = new ConcurrentHashMap<>();
 
   /** The public entry point: 5 s cap. */
@@ -50,7 +48,7 @@ public final class Tier {
   public static Tier define(String name, int rank, Duration cap) {
     requireNonNull(name, "name");
     requireNonNull(cap, "cap");
-    if (!NAME.matcher(name).matches()) {
+    if (!TierName.isValid(name)) { // the reqctx-tier header grammar
       throw new IllegalArgumentException(
           "tier name '" + name + "' must match [a-z][a-z0-9_-]{0,31} (it travels in the reqctx-tier header)");
     }
