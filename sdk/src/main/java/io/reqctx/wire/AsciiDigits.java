@@ -4,8 +4,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The one decimal-digit parser behind every numeric codec: 1 to {@code maxDigits} ASCII digits
- * ({@code 0}-{@code 9}, nothing else: no sign, no whitespace, no non-ASCII digits such as
- * {@code '５'}). Leading zeros are accepted; codecs never emit them.
+ * ({@code 0}-{@code 9}, nothing else: no sign, no whitespace, no non-ASCII digits such as {@code
+ * '５'}). Leading zeros are accepted; codecs never emit them.
  *
  * <p>Returns {@link #MALFORMED} instead of throwing, and never reads more than {@code maxDigits}
  * characters, so a hostile 64 KiB header costs one length check.

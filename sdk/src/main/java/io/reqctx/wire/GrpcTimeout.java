@@ -4,11 +4,10 @@ import java.util.OptionalLong;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Codec for {@code grpc-timeout}, exactly as the gRPC over HTTP/2 protocol defines it:
- * {@code TimeoutValue TimeoutUnit}, the value 1 to 8 ASCII digits, the unit one of {@code H}
- * (hours), {@code M} (minutes), {@code S} (seconds), {@code m} (milliseconds), {@code u}
- * (microseconds), {@code n} (nanoseconds). The value is the caller's remaining time, never a
- * wall-clock instant.
+ * Codec for {@code grpc-timeout}, exactly as the gRPC over HTTP/2 protocol defines it: {@code
+ * TimeoutValue TimeoutUnit}, the value 1 to 8 ASCII digits, the unit one of {@code H} (hours),
+ * {@code M} (minutes), {@code S} (seconds), {@code m} (milliseconds), {@code u} (microseconds),
+ * {@code n} (nanoseconds). The value is the caller's remaining time, never a wall-clock instant.
  *
  * <pre>{@code
  * GrpcTimeout.parseNanos("250m");      // OptionalLong[250000000]

@@ -4,9 +4,9 @@ import java.util.OptionalInt;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Codec for {@code reqctx-hop}: how many reqctx hops the request has passed, 1 to 5 ASCII digits
- * (0 to 99999). A hop sends its own hop count plus one. The codec only reads and writes the
- * number; the hop limit that stops loops is applied by the interceptors.
+ * Codec for {@code reqctx-hop}: how many reqctx hops the request has passed, 1 to 5 ASCII digits (0
+ * to 99999). A hop sends its own hop count plus one. The codec only reads and writes the number;
+ * the hop limit that stops loops is applied by the interceptors.
  *
  * <pre>{@code
  * HopCount.parse("3");   // OptionalInt[3]

@@ -1,5 +1,7 @@
 package io.reqctx.wire;
 
+import static java.util.Objects.requireNonNull;
+
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -48,7 +50,7 @@ public final class KeyHeader {
    * -bin} and is not {@code bin}.
    */
   public static boolean isValidKeyName(String keyName) {
-    return isValidKeyName(keyName, 0);
+    return isValidKeyName(requireNonNull(keyName, "keyName"), 0);
   }
 
   /**
@@ -63,8 +65,8 @@ public final class KeyHeader {
               + keyName
               + "': a key name must match [a-z0-9][a-z0-9_.-]{0,47} (lower-case ASCII, at most "
               + MAX_KEY_NAME_LENGTH
-              + " characters), must not end in \"-bin\" and must not be \"bin\": gRPC reserves header"
-              + " names ending in -bin for binary metadata");
+              + " characters), must not end in \"-bin\" and must not be \"bin\": gRPC reserves"
+              + " header names ending in -bin for binary metadata");
     }
     return PREFIX.concat(keyName);
   }
@@ -75,6 +77,7 @@ public final class KeyHeader {
    * HTTP/2 deliver them.
    */
   public static @Nullable String keyNameOf(String headerName) {
+    requireNonNull(headerName, "headerName");
     int length = headerName.length();
     if (length <= PREFIX.length()
         || length > PREFIX.length() + MAX_KEY_NAME_LENGTH
@@ -92,6 +95,7 @@ public final class KeyHeader {
    * #decodeValue}.
    */
   public static String encodeValue(String raw) {
+    requireNonNull(raw, "raw");
     int firstReserved = 0;
     while (firstReserved < raw.length() && isUnreserved(raw.charAt(firstReserved))) {
       firstReserved++;
@@ -121,6 +125,7 @@ public final class KeyHeader {
    *     bytes that are not valid UTF-8
    */
   public static @Nullable String decodeValue(CharSequence encoded, int maxEncodedLength) {
+    requireNonNull(encoded, "encoded");
     int length = encoded.length();
     if (length > maxEncodedLength) {
       return null;

@@ -1,5 +1,7 @@
 package io.reqctx.wire;
 
+import static java.util.Objects.requireNonNull;
+
 /**
  * Every header name reqctx reads or writes, in one place. The per-header codecs take their names
  * from here; transports use {@link #isReqctxHeader} to strip internal headers at an edge and never
@@ -61,6 +63,7 @@ public final class WireHeaders {
    * header that was not lower-cased by the transport cannot slip past an edge filter).
    */
   public static boolean isReqctxHeader(String name) {
-    return name.regionMatches(true, 0, REQCTX_PREFIX, 0, REQCTX_PREFIX.length());
+    return requireNonNull(name, "name")
+        .regionMatches(true, 0, REQCTX_PREFIX, 0, REQCTX_PREFIX.length());
   }
 }

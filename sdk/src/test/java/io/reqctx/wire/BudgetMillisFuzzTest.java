@@ -16,10 +16,13 @@ class BudgetMillisFuzzTest {
   void parseMillis(@NotNull String header) {
     OptionalLong millis = BudgetMillis.parseMillis(header);
 
-    assertThat(millis.isPresent()).as("accepted \"%s\"", header).isEqualTo(GRAMMAR.matcher(header).matches());
+    assertThat(millis.isPresent())
+        .as("accepted \"%s\"", header)
+        .isEqualTo(GRAMMAR.matcher(header).matches());
     if (millis.isPresent()) {
       assertThat(millis.getAsLong()).isBetween(0L, BudgetMillis.MAX_MILLIS);
-      assertThat(BudgetMillis.parseMillis(BudgetMillis.format(millis.getAsLong()))).isEqualTo(millis);
+      assertThat(BudgetMillis.parseMillis(BudgetMillis.format(millis.getAsLong())))
+          .isEqualTo(millis);
     }
   }
 }

@@ -16,8 +16,7 @@ class EnvoyExpectedTimeoutFuzzTest {
   void parseMillis(@NotNull String header) {
     OptionalLong millis = EnvoyExpectedTimeout.parseMillis(header);
 
-    boolean wellFormedAndPositive =
-        GRAMMAR.matcher(header).matches() && Long.parseLong(header) > 0;
+    boolean wellFormedAndPositive = GRAMMAR.matcher(header).matches() && Long.parseLong(header) > 0;
     assertThat(millis.isPresent()).as("accepted \"%s\"", header).isEqualTo(wellFormedAndPositive);
     if (millis.isPresent()) {
       assertThat(millis.getAsLong()).isBetween(1L, 999_999_999L);

@@ -20,7 +20,9 @@ class GrpcTimeoutFuzzTest {
   void parseNanos(@NotNull String header) {
     OptionalLong nanos = GrpcTimeout.parseNanos(header);
 
-    assertThat(nanos.isPresent()).as("accepted \"%s\"", header).isEqualTo(GRAMMAR.matcher(header).matches());
+    assertThat(nanos.isPresent())
+        .as("accepted \"%s\"", header)
+        .isEqualTo(GRAMMAR.matcher(header).matches());
     if (nanos.isPresent()) {
       long parsed = nanos.getAsLong();
       assertThat(parsed).isNotNegative();

@@ -130,7 +130,10 @@ class GrpcTimeoutTest {
       long parsed = GrpcTimeout.parseNanos(header).orElseThrow();
 
       assertThat(header).hasSizeLessThanOrEqualTo(9);
-      assertThat(parsed).as("format(%d) = %s", nanos, header).isPositive().isLessThanOrEqualTo(nanos);
+      assertThat(parsed)
+          .as("format(%d) = %s", nanos, header)
+          .isPositive()
+          .isLessThanOrEqualTo(nanos);
       assertThat(nanos - parsed).as("loss of %s", header).isLessThan(unitNanos(header));
     }
   }

@@ -16,7 +16,9 @@ class HopCountFuzzTest {
   void parse(@NotNull String header) {
     OptionalInt hops = HopCount.parse(header);
 
-    assertThat(hops.isPresent()).as("accepted \"%s\"", header).isEqualTo(GRAMMAR.matcher(header).matches());
+    assertThat(hops.isPresent())
+        .as("accepted \"%s\"", header)
+        .isEqualTo(GRAMMAR.matcher(header).matches());
     if (hops.isPresent()) {
       assertThat(hops.getAsInt()).isBetween(0, HopCount.MAX_HOPS);
       assertThat(HopCount.parse(HopCount.format(hops.getAsInt()))).isEqualTo(hops);

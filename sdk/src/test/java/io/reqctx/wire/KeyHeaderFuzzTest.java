@@ -34,8 +34,7 @@ class KeyHeaderFuzzTest {
   @FuzzTest
   void keyNameOf(@NotNull String headerName) {
     String keyName = KeyHeader.keyNameOf(headerName);
-    boolean wellFormed =
-        HEADER_NAME.matcher(headerName).matches() && !headerName.endsWith("-bin");
+    boolean wellFormed = HEADER_NAME.matcher(headerName).matches() && !headerName.endsWith("-bin");
 
     assertThat(keyName != null).as("\"%s\"", headerName).isEqualTo(wellFormed);
     if (keyName != null) {
@@ -53,7 +52,8 @@ class KeyHeaderFuzzTest {
     if (isWellFormedUtf16(raw)) {
       assertThat(decoded).isEqualTo(raw);
     } else {
-      assertThat(decoded).isEqualTo(new String(raw.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8));
+      assertThat(decoded)
+          .isEqualTo(new String(raw.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8));
     }
   }
 

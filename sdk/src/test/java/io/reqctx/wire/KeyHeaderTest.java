@@ -12,7 +12,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class KeyHeaderTest {
 
   @ParameterizedTest(name = "\"{0}\" is a valid key name")
-  @ValueSource(strings = {"tenant-id", "user.locale", "a", "0", "feature_flags", "x-binary", "bins"})
+  @ValueSource(
+      strings = {"tenant-id", "user.locale", "a", "0", "feature_flags", "x-binary", "bins"})
   void validKeyNamesMakeHeaderNames(String keyName) {
     assertThat(KeyHeader.isValidKeyName(keyName)).isTrue();
     assertThat(KeyHeader.headerName(keyName)).isEqualTo("reqctx-key-" + keyName);
@@ -21,7 +22,18 @@ class KeyHeaderTest {
 
   @ParameterizedTest(name = "\"{0}\" is not a key name")
   @ValueSource(
-      strings = {"", "Tenant", "-tenant", ".x", "_x", "tenant id", "tenant/id", "ключ", "trace-bin", "bin"})
+      strings = {
+        "",
+        "Tenant",
+        "-tenant",
+        ".x",
+        "_x",
+        "tenant id",
+        "tenant/id",
+        "ключ",
+        "trace-bin",
+        "bin"
+      })
   void invalidKeyNamesAreRejected(String keyName) {
     assertThat(KeyHeader.isValidKeyName(keyName)).isFalse();
     assertThat(KeyHeader.keyNameOf("reqctx-key-" + keyName)).isNull();
@@ -44,7 +56,14 @@ class KeyHeaderTest {
   }
 
   @ParameterizedTest(name = "\"{0}\" is not a key header")
-  @ValueSource(strings = {"reqctx-key-", "reqctx-tier", "x-request-id", "REQCTX-KEY-tenant", "reqctx-keytenant"})
+  @ValueSource(
+      strings = {
+        "reqctx-key-",
+        "reqctx-tier",
+        "x-request-id",
+        "REQCTX-KEY-tenant",
+        "reqctx-keytenant"
+      })
   void otherHeadersAreNotKeyHeaders(String headerName) {
     assertThat(KeyHeader.keyNameOf(headerName)).isNull();
   }
@@ -85,9 +104,23 @@ class KeyHeaderTest {
   @ParameterizedTest(name = "\"{0}\" is rejected")
   @ValueSource(
       strings = {
-        "%", "%4", "abc%", "%G0", "%0g", "%%41", // bad escapes
-        "a b", "a\tb", "a\u007fb", "café", "\u0000", // outside visible ASCII
-        "%C3", "%C3%28", "%FF", "%C0%AF", "%ED%A0%80", "%F4%90%80%80", // invalid UTF-8
+        "%",
+        "%4",
+        "abc%",
+        "%G0",
+        "%0g",
+        "%%41", // bad escapes
+        "a b",
+        "a\tb",
+        "a\u007fb",
+        "café",
+        "\u0000", // outside visible ASCII
+        "%C3",
+        "%C3%28",
+        "%FF",
+        "%C0%AF",
+        "%ED%A0%80",
+        "%F4%90%80%80", // invalid UTF-8
       })
   void malformedEncodingsDecodeToNull(String encoded) {
     assertThat(KeyHeader.decodeValue(encoded, 256)).isNull();

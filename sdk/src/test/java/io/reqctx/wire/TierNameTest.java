@@ -17,7 +17,17 @@ class TierNameTest {
 
   @ParameterizedTest(name = "\"{0}\" is malformed")
   @ValueSource(
-      strings = {"", "Service", "SERVICE", "2cache", "-cache", "_cache", "cache tier", "café", "c.d"})
+      strings = {
+        "",
+        "Service",
+        "SERVICE",
+        "2cache",
+        "-cache",
+        "_cache",
+        "cache tier",
+        "café",
+        "c.d"
+      })
   void upperCaseAndOtherMalformedNamesAreRejectedNotFolded(String tier) {
     assertThat(TierName.isValid(tier)).isFalse();
     assertThat(TierName.parse(tier)).isNull();

@@ -6,9 +6,9 @@ import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 class WireHeadersTest {
 
@@ -27,8 +27,14 @@ class WireHeadersTest {
   @ParameterizedTest(name = "{0} is internal")
   @ValueSource(
       strings = {
-        "reqctx-tier", "reqctx-hop", "reqctx-attempt", "reqctx-budget-ms", "reqctx-key-tenant",
-        "reqctx-unknown-future-header", "Reqctx-Hop", "REQCTX-TIER"
+        "reqctx-tier",
+        "reqctx-hop",
+        "reqctx-attempt",
+        "reqctx-budget-ms",
+        "reqctx-key-tenant",
+        "reqctx-unknown-future-header",
+        "Reqctx-Hop",
+        "REQCTX-TIER"
       })
   void reqctxPrefixedHeadersAreInternal(String name) {
     assertThat(WireHeaders.isReqctxHeader(name)).isTrue();
@@ -37,8 +43,15 @@ class WireHeadersTest {
   @ParameterizedTest(name = "{0} is not internal")
   @ValueSource(
       strings = {
-        "grpc-timeout", "x-request-id", "traceparent", "tracestate", "baggage",
-        "x-envoy-expected-rq-timeout-ms", "reqctx", "x-reqctx-tier", ""
+        "grpc-timeout",
+        "x-request-id",
+        "traceparent",
+        "tracestate",
+        "baggage",
+        "x-envoy-expected-rq-timeout-ms",
+        "reqctx",
+        "x-reqctx-tier",
+        ""
       })
   void otherHeadersAreNotInternal(String name) {
     assertThat(WireHeaders.isReqctxHeader(name)).isFalse();
