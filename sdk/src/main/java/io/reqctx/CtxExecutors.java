@@ -140,11 +140,27 @@ public final class CtxExecutors {
     private final AtomicInteger state = new AtomicInteger(PENDING);
     private final RequestCtx.CancelRegistration registration;
     private volatile @Nullable Thread runner;
+    private final @Nullable Throwable site;
 
     BoundTask(Context context, OnCancel onCancel) {
       this.context = context;
       this.onCancel = onCancel;
-      this.registration = RequestCtx.fromContext(context).onCancel(cause -> stop());
+      this.site = LeakDetection.captureSite("task submitted here");
+      this.registration = RequestCtx.fromContext(context).onCancel(this::requestEnded);
+    }
+
+    private void requestEnded(Throwable cause) {
+      if (cause instanceof ScopeClosedException && state.get() == RUNNING) {
+        RequestCtx ctx = ctx();
+        LeakDetection.report(new LeakReport(LeakReport.Kind.TASK_RUNNING_AFTER_SCOPE_END,
+            "request " + ctx.requestId() + ", tier " + ctx.tier().name() + ", task on " + runnerName(), site));
+      }
+      stop();
+    }
+
+    private String runnerName() {
+      Thread t = runner;
+      return t == null ? "?" : t.getName();
     }
 
     void stop() {
@@ -183,7 +199,7 @@ public final class CtxExecutors {
     }
 
     <V, E extends Exception> V runStarted(Body<V, E> body) throws E {
-      try (Scope ignored = context.makeCurrent()) {
+      try (Scope ignored = RequestCtx.attach(context)) {
         return body.call();
       } finally {
         registration.remove();

@@ -7,33 +7,45 @@ import org.jspecify.annotations.Nullable;
  *
  * <pre>{@code
  * ScopeObserver.register(new ScopeObserver() {
- *   public void onLeak(LeakReport leak) { log.warn(leak.describe(), leak.creationSite()); }
+ *   public void onLeak(LeakReport leak) { leakCounter.add(1); }
  * });
  * }</pre>
  *
  * @param kind what leaked
- * @param ctx the ctx of what leaked
- * @param creationSite where it was created, when creation sites are captured (system property
- *     {@code reqctx.leaks.sites=always}), else null
+ * @param description what leaked, for logs (request id, tier; never a sensitive value)
+ * @param creationSite where it was created, when the leak detection mode captured it (system property
+ *     {@code reqctx.leaks}: {@code off}, {@code sampled}, {@code always}), else null
  */
-public record LeakReport(Kind kind, RequestCtx ctx, @Nullable Throwable creationSite) {
+public record LeakReport(Kind kind, String description, @Nullable Throwable creationSite) {
 
   /** The kinds of leak reqctx detects. */
   public enum Kind {
-    /** A child scope still open when its parent closed. */
+    /** A scope was garbage-collected while still open (tracked in {@code sampled} and {@code always} modes). */
+    SCOPE_NEVER_CLOSED,
+    /** A child scope was still open when its parent closed. */
     CHILD_SCOPE_OPEN_AT_PARENT_CLOSE,
-    /** A propagated task still running when its scope ended. */
+    /** A scope returned by {@code makeCurrent()} was garbage-collected without being closed. */
+    ATTACH_NEVER_CLOSED,
+    /** A scope returned by {@code makeCurrent()} was closed while a later one was still attached. */
+    ATTACH_CLOSED_OUT_OF_ORDER,
+    /** A scope returned by {@code makeCurrent()} was closed on another thread than the one it attached on. */
+    ATTACH_CLOSED_ON_OTHER_THREAD,
+    /** A propagated task was still running when its request scope closed. */
     TASK_RUNNING_AFTER_SCOPE_END
   }
 
   /** A one-line description for logs. */
-  public String describe() {
+  public String message() {
     String what =
         switch (kind) {
+          case SCOPE_NEVER_CLOSED -> "a request scope was garbage-collected without being closed";
           case CHILD_SCOPE_OPEN_AT_PARENT_CLOSE -> "a child scope was still open when its parent closed";
-          case TASK_RUNNING_AFTER_SCOPE_END -> "a task was still running when its scope ended";
+          case ATTACH_NEVER_CLOSED -> "a makeCurrent() scope was garbage-collected without being closed";
+          case ATTACH_CLOSED_OUT_OF_ORDER -> "a makeCurrent() scope was closed out of order";
+          case ATTACH_CLOSED_ON_OTHER_THREAD -> "a makeCurrent() scope was closed on another thread";
+          case TASK_RUNNING_AFTER_SCOPE_END -> "a task was still running when its request scope closed";
         };
-    return "reqctx leak: " + what + " (" + ctx + ")"
-        + (creationSite == null ? "; set -Dreqctx.leaks.sites=always to see where it was created" : "");
+    return "reqctx leak: " + what + " (" + description + ")"
+        + (creationSite == null ? "; run with -Dreqctx.leaks=always to see where it was created" : "");
   }
 }

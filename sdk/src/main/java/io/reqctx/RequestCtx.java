@@ -103,11 +103,24 @@ public interface RequestCtx extends ImplicitContextKeyed {
    */
   RequestCtx detached();
 
-  /** Makes this ctx current together with whatever else is in the current OpenTelemetry context. */
+  /**
+   * Makes this ctx current together with whatever else is in the current OpenTelemetry context, and
+   * puts {@code trace_id}, {@code span_id} and {@code request_id} into the SLF4J MDC until closed.
+   * Close the returned scope on the same thread, in reverse order of attaching.
+   */
   @MustBeClosed
   @Override
   default Scope makeCurrent() {
-    return Context.current().with(this).makeCurrent();
+    return attach(Context.current().with(this));
+  }
+
+  /**
+   * Makes {@code context} (and the ctx it holds) current the way {@link #makeCurrent()} does, with the
+   * MDC and the leak checks: what transports use to attach a context that also carries their span.
+   */
+  @MustBeClosed
+  static Scope attach(Context context) {
+    return Attachments.attach(java.util.Objects.requireNonNull(context, "context"));
   }
 
   /** Receives the cause when a request is cancelled. */

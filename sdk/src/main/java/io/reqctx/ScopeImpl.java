@@ -27,8 +27,12 @@ final class ScopeImpl implements RequestScope, Cancellation {
   private final Ticker ticker;
   private final CtxImpl ctx;
   private final @Nullable Throwable creationSite;
+  private final LeakDetection.@Nullable Watch watch;
+  private final long openedAtNanos;
   private final AtomicReference<@Nullable Throwable> cause = new AtomicReference<>();
   private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile long cancelledAtNanos;
+  private @Nullable ScopeFlightEvent flight;
 
   // Guarded by this. Null once cancelled: later registrations run or are refused at once.
   private @Nullable List<Listener> listeners = new ArrayList<>(2);
@@ -48,7 +52,16 @@ final class ScopeImpl implements RequestScope, Cancellation {
     this.parent = parent;
     this.ticker = ticker;
     this.ctx = new CtxImpl(requestId, deadline, tier, hopCount, attempt, spanContext, values, this);
-    this.creationSite = LeakSites.capture("request scope opened here");
+    this.openedAtNanos = ticker.nanoTime();
+    this.creationSite = LeakDetection.captureSite("request scope opened here");
+    this.watch = creationSite == null
+        ? null
+        : LeakDetection.watch(this, LeakReport.Kind.SCOPE_NEVER_CLOSED, describe(), creationSite);
+  }
+
+  /** What leak reports and flight events say about this scope; never a value. */
+  String describe() {
+    return "request " + ctx.requestId() + ", tier " + ctx.tier().name() + ", hop " + ctx.hopCount();
   }
 
   static RequestScope root(RequestScope.Builder b) {
@@ -87,8 +100,9 @@ final class ScopeImpl implements RequestScope, Cancellation {
   }
 
   private void start() {
-    ScopeObservers.opened(ctx);
     Deadline deadline = ctx.deadlineOrNull();
+    flight = FlightEvents.opened(this, deadline);
+    ScopeObservers.opened(ctx);
     if (deadline == null || cause.get() != null) {
       return;
     }
@@ -172,6 +186,8 @@ final class ScopeImpl implements RequestScope, Cancellation {
       armed.cancel();
     }
     if (notifyObservers) {
+      cancelledAtNanos = ticker.nanoTime();
+      FlightEvents.cancelled(this, newCause);
       ScopeObservers.cancelled(ctx, newCause);
     }
     if (toRun != null) {
@@ -194,16 +210,36 @@ final class ScopeImpl implements RequestScope, Cancellation {
       leaked = openChildren == null ? List.of() : new ArrayList<>(openChildren);
     }
     for (ScopeImpl child : leaked) {
-      ScopeObservers.leaked(
-          new LeakReport(LeakReport.Kind.CHILD_SCOPE_OPEN_AT_PARENT_CLOSE, child.ctx, child.creationSite));
+      LeakDetection.report(
+          new LeakReport(LeakReport.Kind.CHILD_SCOPE_OPEN_AT_PARENT_CLOSE, child.describe(), child.creationSite));
       child.cancelInternal(new CancellationException("reqctx: parent scope closed while this child was open"), true);
       child.close();
     }
-    cancelInternal(new CancellationException("reqctx: request scope closed"), false);
+    Throwable before = cause.get();
+    cancelInternal(new ScopeClosedException(), false);
     if (parent != null) {
       parent.release(this);
     }
-    ScopeObservers.closed(ctx);
+    if (watch != null) {
+      watch.done();
+    }
+    long now = ticker.nanoTime();
+    ScopeObserver.ScopeEnd end = new ScopeObserver.ScopeEnd(
+        ctx,
+        before == null
+            ? ScopeObserver.ScopeEnd.Outcome.OK
+            : before instanceof DeadlineExceededException
+                ? ScopeObserver.ScopeEnd.Outcome.DEADLINE_EXCEEDED
+                : ScopeObserver.ScopeEnd.Outcome.CANCELLED,
+        Duration.ofNanos(Math.max(0, now - openedAtNanos)),
+        workAfterCancel(before, now));
+    FlightEvents.closed(flight, end);
+    ScopeObservers.closed(end);
+  }
+
+  private Duration workAfterCancel(@Nullable Throwable causeBeforeClose, long now) {
+    long at = cancelledAtNanos; // zero while a concurrent cancel is still recording its time
+    return causeBeforeClose == null || at == 0 ? Duration.ZERO : Duration.ofNanos(Math.max(0, now - at));
   }
 
   @Override

@@ -1,13 +1,16 @@
 package io.reqctx;
 
+import java.time.Duration;
+
 /**
- * Receives scope lifecycle events: the hook for metrics, tracing, flight recorder events and leak
- * reports. Callbacks run on the thread that caused the event and must be quick and must not throw
- * (exceptions are caught and logged).
+ * Receives scope lifecycle events: the hook for metrics, tracing and diagnostics. Callbacks run on the
+ * thread that caused the event, must be quick, and must not throw (exceptions are caught and logged).
  *
  * <pre>{@code
  * try (ScopeObserver.Registration r = ScopeObserver.register(new ScopeObserver() {
- *   public void onCancel(RequestCtx ctx, Throwable cause) { cancellations.add(1); }
+ *   public void onClose(ScopeEnd end) {
+ *     if (end.outcome() != ScopeEnd.Outcome.OK) workAfterCancel.record(end.workAfterCancel().toMillis());
+ *   }
  * })) {
  *   ...
  * }
@@ -22,7 +25,7 @@ public interface ScopeObserver {
   default void onCancel(RequestCtx ctx, Throwable cause) {}
 
   /** A scope closed. */
-  default void onClose(RequestCtx ctx) {}
+  default void onClose(ScopeEnd end) {}
 
   /** Something leaked. */
   default void onLeak(LeakReport leak) {}
@@ -40,5 +43,27 @@ public interface ScopeObserver {
     /** Removes the observer. Idempotent. */
     @Override
     void close();
+  }
+
+  /**
+   * How a scope ended.
+   *
+   * @param ctx the scope's ctx
+   * @param outcome whether it was cancelled before it closed, and why
+   * @param lifetime from open to close
+   * @param workAfterCancel from the cancel (or deadline) to close: how long work went on for a caller
+   *     that had already left; zero when the scope was not cancelled before it closed
+   */
+  record ScopeEnd(RequestCtx ctx, Outcome outcome, Duration lifetime, Duration workAfterCancel) {
+
+    /** Whether and why the scope was cancelled before it closed. */
+    public enum Outcome {
+      /** Closed without being cancelled first. */
+      OK,
+      /** Cancelled (caller left, owner or parent cancelled) before it closed. */
+      CANCELLED,
+      /** Its deadline passed before it closed. */
+      DEADLINE_EXCEEDED
+    }
   }
 }

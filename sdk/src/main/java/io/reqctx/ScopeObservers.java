@@ -6,7 +6,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The registered observers, plus the default leak log line. Empty list: one volatile read per event. */
+/** The registered observers. With none registered an event costs one volatile read. */
 final class ScopeObservers {
   private static final Logger log = LoggerFactory.getLogger(ScopeObserver.class);
   private static final CopyOnWriteArrayList<ScopeObserver> OBSERVERS = new CopyOnWriteArrayList<>();
@@ -39,10 +39,10 @@ final class ScopeObservers {
     }
   }
 
-  static void closed(RequestCtx ctx) {
+  static void closed(ScopeObserver.ScopeEnd end) {
     for (ScopeObserver o : OBSERVERS) {
       try {
-        o.onClose(ctx);
+        o.onClose(end);
       } catch (RuntimeException e) {
         failed(o, e);
       }
@@ -50,7 +50,6 @@ final class ScopeObservers {
   }
 
   static void leaked(LeakReport leak) {
-    log.warn(leak.describe(), leak.creationSite());
     for (ScopeObserver o : OBSERVERS) {
       try {
         o.onLeak(leak);

@@ -2,7 +2,7 @@ package io.reqctx;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.reqctx.testing.ContextHygieneExtension;
+import io.reqctx.testing.StrictLeakExtension;
 import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Properties of the budget arithmetic over many random inputs (fixed seeds, so failures reproduce). */
-@ExtendWith(ContextHygieneExtension.class)
+@ExtendWith(StrictLeakExtension.class)
 class BudgetPolicyPropertyTest {
   private static final int CASES = 20_000;
   private static final List<Tier> TIERS = List.of(Tier.GATEWAY, Tier.SERVICE, Tier.CACHE);

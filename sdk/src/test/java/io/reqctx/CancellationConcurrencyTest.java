@@ -2,7 +2,7 @@ package io.reqctx;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.reqctx.testing.ContextHygieneExtension;
+import io.reqctx.testing.StrictLeakExtension;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -19,7 +19,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(ContextHygieneExtension.class)
+@ExtendWith(StrictLeakExtension.class)
 class CancellationConcurrencyTest {
   private static final int THREADS = 16;
   private static final ExecutorService pool = Executors.newFixedThreadPool(THREADS + 1);

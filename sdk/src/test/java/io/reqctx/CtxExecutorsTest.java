@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
-import io.reqctx.testing.ContextHygieneExtension;
+import io.reqctx.testing.StrictLeakExtension;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
@@ -22,7 +22,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(ContextHygieneExtension.class)
+@ExtendWith(StrictLeakExtension.class)
 class CtxExecutorsTest {
   private static final CtxKey<String> USER = CtxKey.local("user");
   private static final Duration BOUND = Duration.ofSeconds(10);
@@ -46,6 +46,7 @@ class CtxExecutorsTest {
         ran.countDown();
       });
       assertThat(ran.await(10, TimeUnit.SECONDS)).isTrue();
+      single.submit(() -> { }).get(10, TimeUnit.SECONDS); // the task has returned, not just counted down
     }
     assertThat(seenUser).hasValue("ada");
     assertThat(single.submit(() -> Context.current() == Context.root()).get()).isTrue();

@@ -1,0 +1,126 @@
+package io.reqctx;
+
+import jdk.jfr.Category;
+import jdk.jfr.Description;
+import jdk.jfr.Event;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+import jdk.jfr.Timespan;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * JDK Flight Recorder events for the scope lifecycle, so a recording shows the cancel flow on a
+ * timeline in JDK Mission Control: {@code io.reqctx.Scope} (open to close), {@code io.reqctx.Cancel},
+ * {@code io.reqctx.DeadlineExceeded} and {@code io.reqctx.Leak}. Disabled events cost a flag check.
+ */
+final class FlightEvents {
+  private FlightEvents() {}
+
+  static @Nullable ScopeFlightEvent opened(ScopeImpl scope, @Nullable Deadline deadline) {
+    ScopeFlightEvent event = new ScopeFlightEvent();
+    if (!event.isEnabled()) {
+      return null;
+    }
+    RequestCtx ctx = scope.ctx();
+    event.requestId = ctx.requestId();
+    event.tier = ctx.tier().name();
+    event.hop = ctx.hopCount();
+    event.budget = deadline == null ? -1 : Math.max(0, deadline.remainingNanos());
+    event.begin();
+    return event;
+  }
+
+  static void cancelled(ScopeImpl scope, Throwable cause) {
+    RequestCtx ctx = scope.ctx();
+    if (cause instanceof DeadlineExceededException deadline) {
+      DeadlineExceededFlightEvent event = new DeadlineExceededFlightEvent();
+      if (event.isEnabled()) {
+        event.requestId = ctx.requestId();
+        event.tier = ctx.tier().name();
+        event.budget = deadline.budget().toNanos();
+        event.commit();
+      }
+      return;
+    }
+    CancelFlightEvent event = new CancelFlightEvent();
+    if (event.isEnabled()) {
+      event.requestId = ctx.requestId();
+      event.tier = ctx.tier().name();
+      event.cause = String.valueOf(cause);
+      event.commit();
+    }
+  }
+
+  static void closed(@Nullable ScopeFlightEvent event, ScopeObserver.ScopeEnd end) {
+    if (event == null) {
+      return;
+    }
+    event.outcome = end.outcome().name();
+    event.workAfterCancel = end.workAfterCancel().toNanos();
+    event.commit();
+  }
+
+  static void leaked(LeakReport leak) {
+    LeakFlightEvent event = new LeakFlightEvent();
+    if (event.isEnabled()) {
+      event.kind = leak.kind().name();
+      event.description = leak.description();
+      event.creationSite = leak.creationSite() == null ? "" : firstFrames(leak.creationSite());
+      event.commit();
+    }
+  }
+
+  private static String firstFrames(Throwable site) {
+    StringBuilder sb = new StringBuilder();
+    StackTraceElement[] frames = site.getStackTrace();
+    for (int i = 0; i < Math.min(frames.length, 10); i++) {
+      sb.append(frames[i]).append('\n');
+    }
+    return sb.toString();
+  }
+}
+
+@Name("io.reqctx.Scope")
+@Label("Request Scope")
+@Category({"reqctx"})
+@Description("A request scope, from open to close")
+@StackTrace(false)
+final class ScopeFlightEvent extends Event {
+  @Label("Request Id") String requestId;
+  @Label("Tier") String tier;
+  @Label("Hop") int hop;
+  @Label("Budget at Open") @Timespan long budget;
+  @Label("Outcome") String outcome;
+  @Label("Work After Cancel") @Timespan long workAfterCancel;
+}
+
+@Name("io.reqctx.Cancel")
+@Label("Request Cancelled")
+@Category({"reqctx"})
+@StackTrace(false)
+final class CancelFlightEvent extends Event {
+  @Label("Request Id") String requestId;
+  @Label("Tier") String tier;
+  @Label("Cause") String cause;
+}
+
+@Name("io.reqctx.DeadlineExceeded")
+@Label("Deadline Exceeded")
+@Category({"reqctx"})
+@StackTrace(false)
+final class DeadlineExceededFlightEvent extends Event {
+  @Label("Request Id") String requestId;
+  @Label("Tier") String tier;
+  @Label("Budget") @Timespan long budget;
+}
+
+@Name("io.reqctx.Leak")
+@Label("Leak")
+@Category({"reqctx"})
+@StackTrace(false)
+final class LeakFlightEvent extends Event {
+  @Label("Kind") String kind;
+  @Label("Description") String description;
+  @Label("Creation Site") String creationSite;
+}

@@ -1,0 +1,140 @@
+package io.reqctx;
+
+import java.lang.ref.Cleaner;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How hard reqctx looks for leaks. System property {@code reqctx.leaks}:
+ *
+ * <ul>
+ *   <li>{@code off}: leaks found at close (open children, running tasks, misordered attaches) are still
+ *       counted and logged, without creation sites; nothing is tracked through the garbage collector.
+ *   <li>{@code sampled} (default): additionally, one scope or attach in {@value #SAMPLE_EVERY} records
+ *       where it was created and is watched for being garbage-collected while open.
+ *   <li>{@code always}: every one is; for tests and debugging.
+ * </ul>
+ *
+ * <p>Every leak is reported to {@link ScopeObserver#onLeak}, as a flight recorder event, and in one
+ * log line per creation site (logger {@code io.reqctx.leaks}). Tests use
+ * {@code io.reqctx.testing.StrictLeakExtension}, which sets {@code always} and fails a test that leaks.
+ *
+ * <pre>{@code
+ * LeakDetection.setMode(LeakDetection.Mode.ALWAYS);   // or -Dreqctx.leaks=always
+ * }</pre>
+ */
+public final class LeakDetection {
+  /** In {@link Mode#SAMPLED}, one in this many scopes and attaches is watched. */
+  public static final int SAMPLE_EVERY = 64;
+  private static final Logger log = LoggerFactory.getLogger("io.reqctx.leaks");
+  private static final Cleaner CLEANER = Cleaner.create();
+  private static final int MAX_LOGGED_SITES = 1024;
+  private static final Set<String> loggedSites = ConcurrentHashMap.newKeySet();
+
+  /** How hard to look; see the class description. */
+  public enum Mode {
+    /** Count and log leaks found at close; capture no creation sites; watch nothing. */
+    OFF,
+    /** Also capture the creation site of, and watch, one scope or attach in {@value #SAMPLE_EVERY}. */
+    SAMPLED,
+    /** Capture and watch every one. */
+    ALWAYS
+  }
+
+  private static volatile Mode mode = parse(System.getProperty("reqctx.leaks", "sampled"));
+
+  private LeakDetection() {}
+
+  private static Mode parse(String value) {
+    try {
+      return Mode.valueOf(value.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      log.warn("reqctx: unknown value '{}' for -Dreqctx.leaks (off, sampled, always); using sampled", value);
+      return Mode.SAMPLED;
+    }
+  }
+
+  /** Where something was created, or null when this one is not sampled. */
+  static @Nullable Throwable captureSite(String what) {
+    Mode m = mode;
+    if (m == Mode.ALWAYS || (m == Mode.SAMPLED && ThreadLocalRandom.current().nextInt(SAMPLE_EVERY) == 0)) {
+      return new Throwable(what);
+    }
+    return null;
+  }
+
+  /**
+   * Watches {@code owner}: when it becomes unreachable before {@link Watch#done()} is called, a leak of
+   * {@code kind} is reported. Only call with a captured site (sampled objects are watched).
+   */
+  static Watch watch(Object owner, LeakReport.Kind kind, String description, Throwable site) {
+    Watch watch = new Watch(kind, description, site);
+    watch.cleanable = CLEANER.register(owner, watch);
+    return watch;
+  }
+
+  /** Reports a leak: counted by observers, logged once per creation site (or once per kind without one). */
+  static void report(LeakReport leak) {
+    FlightEvents.leaked(leak);
+    ScopeObservers.leaked(leak);
+    String site = leak.kind() + (leak.creationSite() == null ? "" : signature(leak.creationSite()));
+    if (loggedSites.size() < MAX_LOGGED_SITES && loggedSites.add(site)) {
+      log.warn(leak.message() + " (logged once per site)", leak.creationSite());
+    }
+  }
+
+  private static String signature(Throwable site) {
+    StringBuilder sb = new StringBuilder();
+    StackTraceElement[] frames = site.getStackTrace();
+    for (int i = 0; i < Math.min(frames.length, 12); i++) {
+      sb.append(frames[i]).append(';');
+    }
+    return sb.toString();
+  }
+
+  /** The current mode. */
+  public static Mode mode() {
+    return mode;
+  }
+
+  /** Changes the mode for scopes and attaches created from now on. */
+  public static void setMode(Mode newMode) {
+    mode = java.util.Objects.requireNonNull(newMode, "newMode");
+  }
+
+  /** A watched object's state; the cleaner holds it, so it must not reference the owner. */
+  static final class Watch implements Runnable {
+    private final LeakReport.Kind kind;
+    private final String description;
+    private final Throwable site;
+    private volatile boolean done;
+    private Cleaner.@Nullable Cleanable cleanable;
+
+    private Watch(LeakReport.Kind kind, String description, Throwable site) {
+      this.kind = kind;
+      this.description = description;
+      this.site = site;
+    }
+
+    /** The owner ended properly: stop watching. */
+    void done() {
+      done = true;
+      Cleaner.Cleanable c = cleanable;
+      if (c != null) {
+        c.clean();
+      }
+    }
+
+    @Override
+    public void run() {
+      if (!done) {
+        report(new LeakReport(kind, description, site));
+      }
+    }
+  }
+}
