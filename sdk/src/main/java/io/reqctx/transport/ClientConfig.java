@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
+import io.reqctx.telemetry.ReqCtxMetrics;
 import io.reqctx.BudgetPolicy;
 import io.reqctx.Callee;
 import io.reqctx.Tier;
@@ -27,6 +28,7 @@ public final class ClientConfig {
   private final boolean trusted;
   private final BudgetPolicy policy;
   private final OpenTelemetry openTelemetry;
+  private final ReqCtxMetrics metrics;
   private final Function<String, @Nullable Callee> methodCallees;
   private final boolean createSpans;
 
@@ -35,6 +37,7 @@ public final class ClientConfig {
     this.trusted = b.trusted;
     this.policy = b.policy;
     this.openTelemetry = b.openTelemetry != null ? b.openTelemetry : GlobalOpenTelemetry.get();
+    this.metrics = ReqCtxMetrics.of(openTelemetry);
     this.methodCallees = b.methodCallees;
     this.createSpans = b.createSpans;
   }
@@ -60,6 +63,11 @@ public final class ClientConfig {
   }
 
   /** Where the propagator and the tracer come from. */
+  /** The metrics recorded for calls under this config. */
+  ReqCtxMetrics metrics() {
+    return metrics;
+  }
+
   public OpenTelemetry openTelemetry() {
     return openTelemetry;
   }

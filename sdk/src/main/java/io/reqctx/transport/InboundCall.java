@@ -26,7 +26,7 @@ import org.jspecify.annotations.Nullable;
  *     respond(inbound.rejection());
  *     return;
  *   }
- *   try (Scope s = inbound.context().makeCurrent()) {
+ *   try (Scope s = RequestCtx.attach(inbound.context())) {
  *     handler.handle();
  *   }
  *   inbound.close(Outcome.OK);

@@ -3,6 +3,7 @@ package io.reqctx.transport;
 import static java.util.Objects.requireNonNull;
 
 import io.opentelemetry.api.trace.Span;
+import io.reqctx.telemetry.ReqCtxMetrics;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.context.Context;
 import io.reqctx.Callee;
@@ -31,8 +32,10 @@ final class InboundCallImpl implements InboundCall {
   private final @Nullable Tier callerTier;
   private final @Nullable Rejection rejection;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final ReqCtxMetrics metrics;
 
   private InboundCallImpl(
+      ReqCtxMetrics metrics,
       RequestScope scope,
       Span span,
       boolean ownsSpan,
@@ -40,6 +43,7 @@ final class InboundCallImpl implements InboundCall {
       Duration budget,
       @Nullable Tier callerTier,
       @Nullable Rejection rejection) {
+    this.metrics = metrics;
     this.scope = scope;
     this.span = span;
     this.ownsSpan = ownsSpan;
@@ -104,9 +108,13 @@ final class InboundCallImpl implements InboundCall {
       }
     }
     RequestScope scope = builder.open();
+    config.metrics().recordArrival(config.tier(), budget, hops);
+    if (callerTier != null && config.policy().isTierViolation(callerTier, config.tier())) {
+      TierViolations.report(config.metrics(), callerTier, config.tier(), method);
+    }
     Context context = parent.with(span).with(scope.ctx());
     return new InboundCallImpl(
-        scope, span, config.createSpans(), context, budget, callerTier, rejection(config, method, budget, hops, inboundRemaining));
+        config.metrics(), scope, span, config.createSpans(), context, budget, callerTier, rejection(config, method, budget, hops, inboundRemaining));
   }
 
   private static <T> void addValue(RequestScope.Builder builder, CtxKey<T> key, @Nullable String wireValue) {
@@ -177,6 +185,9 @@ final class InboundCallImpl implements InboundCall {
     requireNonNull(outcome, "outcome");
     if (!closed.compareAndSet(false, true)) {
       return;
+    }
+    if (outcome == Outcome.DEADLINE_EXCEEDED) {
+      metrics.recordDeadlineExceeded(scope.ctx().tier(), "server");
     }
     try {
       scope.close();

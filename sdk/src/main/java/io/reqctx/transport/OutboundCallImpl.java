@@ -72,6 +72,12 @@ final class OutboundCallImpl implements OutboundCall {
     } else {
       span = Span.fromContext(parent);
     }
+    if (verdict.tierViolation()) {
+      TierViolations.report(config.metrics(), ctx.tier(), callee.tier(), method);
+    }
+    if (rejection != null && rejection.reason() != Rejection.Reason.CANCELLED) {
+      config.metrics().recordRejection(ctx.tier(), callee, rejection.reason().name().toLowerCase(java.util.Locale.ROOT));
+    }
     OutboundCallImpl call = new OutboundCallImpl(config, ctx, verdict, rejection, span, parent.with(span));
     if (rejection != null) {
       call.end(outcomeOf(rejection.reason()));
@@ -161,6 +167,9 @@ final class OutboundCallImpl implements OutboundCall {
   public void end(Outcome outcome) {
     requireNonNull(outcome, "outcome");
     if (ended.compareAndSet(false, true)) {
+      if (outcome == Outcome.DEADLINE_EXCEEDED) {
+        config.metrics().recordDeadlineExceeded(ctx.tier(), "client");
+      }
       SpanAttributes.end(span, config.createSpans(), outcome);
     }
   }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
+import io.reqctx.telemetry.ReqCtxMetrics;
 import io.reqctx.BudgetPolicy;
 import io.reqctx.Callee;
 import io.reqctx.CtxKey;
@@ -35,6 +36,7 @@ public final class ServerConfig {
   private final List<CtxKey<?>> acceptedKeys;
   private final int maxHops;
   private final OpenTelemetry openTelemetry;
+  private final ReqCtxMetrics metrics;
   private final Function<String, @Nullable Callee> methodBudgets;
   private final Ticker ticker;
   private final boolean createSpans;
@@ -47,6 +49,7 @@ public final class ServerConfig {
     this.acceptedKeys = b.acceptedKeys;
     this.maxHops = b.maxHops;
     this.openTelemetry = b.openTelemetry != null ? b.openTelemetry : GlobalOpenTelemetry.get();
+    this.metrics = ReqCtxMetrics.of(openTelemetry);
     this.methodBudgets = b.methodBudgets;
     this.ticker = b.ticker;
     this.createSpans = b.createSpans;
@@ -84,6 +87,11 @@ public final class ServerConfig {
   }
 
   /** Where the propagator and the tracer come from. */
+  /** The metrics recorded for calls under this config. */
+  ReqCtxMetrics metrics() {
+    return metrics;
+  }
+
   public OpenTelemetry openTelemetry() {
     return openTelemetry;
   }

@@ -13,7 +13,7 @@ import io.reqctx.Callee;
 import io.reqctx.CtxKey;
 import io.reqctx.KeyCodec;
 import io.reqctx.Tier;
-import io.reqctx.testing.ContextHygieneExtension;
+import io.reqctx.testing.StrictLeakExtension;
 import io.reqctx.testing.FakeTicker;
 import java.time.Duration;
 import java.util.List;
@@ -21,7 +21,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(ContextHygieneExtension.class)
+@ExtendWith(StrictLeakExtension.class)
 class InboundCallTest {
   static final CtxKey<String> TENANT = CtxKey.propagated("tenant", KeyCodec.string()).build();
   static final CtxKey<String> SECRET = CtxKey.propagated("secret", KeyCodec.string()).sensitive().build();

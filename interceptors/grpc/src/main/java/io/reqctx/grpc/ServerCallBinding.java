@@ -61,7 +61,7 @@ final class ServerCallBinding<ReqT, RespT> {
 
     ServerCall.Listener<ReqT> delegate;
     Context previous = grpcContext.attach();
-    try (Scope ignored = inbound.context().makeCurrent()) {
+    try (Scope ignored = RequestCtx.attach(inbound.context())) {
       delegate = next.startCall(binding.call, headers);
     } catch (RuntimeException | Error e) {
       binding.finish(Outcome.ERROR);
@@ -115,7 +115,7 @@ final class ServerCallBinding<ReqT, RespT> {
 
     private void inContext(Runnable callback) {
       Context previous = grpcContext.attach();
-      try (Scope ignored = inbound.context().makeCurrent()) {
+      try (Scope ignored = RequestCtx.attach(inbound.context())) {
         callback.run();
       } finally {
         grpcContext.detach(previous);

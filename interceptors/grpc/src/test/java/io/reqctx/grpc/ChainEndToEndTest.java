@@ -26,7 +26,7 @@ import io.reqctx.CtxKey;
 import io.reqctx.KeyCodec;
 import io.reqctx.RequestCtx;
 import io.reqctx.Tier;
-import io.reqctx.testing.ContextHygieneExtension;
+import io.reqctx.testing.StrictLeakExtension;
 import io.reqctx.transport.ClientConfig;
 import io.reqctx.transport.ServerConfig;
 import io.reqctx.transport.Trust;
@@ -45,7 +45,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** gateway (EDGE) -> service -> cache on real Netty servers, with a real OpenTelemetry SDK. */
-@ExtendWith(ContextHygieneExtension.class)
+@ExtendWith(StrictLeakExtension.class)
 class ChainEndToEndTest {
   static final CtxKey<String> TENANT = CtxKey.propagated("tenant", KeyCodec.string()).build();
   static final CtxKey<Long> PRIORITY = CtxKey.propagated("priority", KeyCodec.int64()).build();

@@ -25,7 +25,7 @@ import io.reqctx.CtxKey;
 import io.reqctx.KeyCodec;
 import io.reqctx.RequestScope;
 import io.reqctx.Tier;
-import io.reqctx.testing.ContextHygieneExtension;
+import io.reqctx.testing.StrictLeakExtension;
 import io.reqctx.testing.FakeTicker;
 import io.reqctx.transport.ClientConfig;
 import java.time.Duration;
@@ -41,7 +41,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The client interceptor against a plain grpc-java server (no reqctx on the server side). */
-@ExtendWith(ContextHygieneExtension.class)
+@ExtendWith(StrictLeakExtension.class)
 class ClientInterceptorTest {
   static final CtxKey<String> SECRET = CtxKey.propagated("secret", KeyCodec.string()).sensitive().build();
   static final CtxKey<String> TENANT = CtxKey.propagated("tenant", KeyCodec.string()).build();

@@ -18,7 +18,7 @@ import io.reqctx.CtxKey;
 import io.reqctx.KeyCodec;
 import io.reqctx.RequestCtx;
 import io.reqctx.Tier;
-import io.reqctx.testing.ContextHygieneExtension;
+import io.reqctx.testing.StrictLeakExtension;
 import io.reqctx.transport.ServerConfig;
 import io.reqctx.transport.Trust;
 import java.util.List;
@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
  * grpc-timeout} goes out as written) to a TRUSTED service: never INTERNAL, never a multi-line status,
  * and the next normal call still succeeds.
  */
-@ExtendWith(ContextHygieneExtension.class)
+@ExtendWith(StrictLeakExtension.class)
 class HostileHeadersTest {
   static final CtxKey<String> TENANT = CtxKey.propagated("tenant", KeyCodec.string()).maxEncodedLength(16).build();
   static final CtxKey<Long> PRIORITY = CtxKey.propagated("priority", KeyCodec.int64()).build();

@@ -21,7 +21,7 @@ import io.reqctx.Callee;
 import io.reqctx.RequestCtx;
 import io.reqctx.ScopeObserver;
 import io.reqctx.Tier;
-import io.reqctx.testing.ContextHygieneExtension;
+import io.reqctx.testing.StrictLeakExtension;
 import io.reqctx.transport.ServerConfig;
 import io.reqctx.transport.Trust;
 import java.time.Duration;
@@ -38,7 +38,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The server interceptor's contract on one grpc-java Netty server. */
-@ExtendWith(ContextHygieneExtension.class)
+@ExtendWith(StrictLeakExtension.class)
 class ServerInterceptorTest {
   static final MethodDescriptor<String, String> ECHO = TestRpc.unary("probe.Probe/Echo");
   static final MethodDescriptor<String, String> WAIT = TestRpc.unary("probe.Probe/Wait");
@@ -57,8 +57,8 @@ class ServerInterceptorTest {
   static void start() {
     observer = ScopeObserver.register(new ScopeObserver() {
       @Override
-      public void onClose(RequestCtx ctx) {
-        closedScopes.add(ctx.requestId());
+      public void onClose(ScopeEnd end) {
+        closedScopes.add(end.ctx().requestId());
       }
     });
     ServerConfig config = ServerConfig.builder(Tier.SERVICE, Trust.TRUSTED)
