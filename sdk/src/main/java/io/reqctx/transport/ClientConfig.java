@@ -30,7 +30,7 @@ public final class ClientConfig {
   private final OpenTelemetry openTelemetry;
   private final ReqCtxMetrics metrics;
   private final Function<String, @Nullable Callee> methodCallees;
-  private final boolean createSpans;
+  private final SpanMode spans;
 
   private ClientConfig(Builder b) {
     this.calleeTier = b.calleeTier;
@@ -39,7 +39,7 @@ public final class ClientConfig {
     this.openTelemetry = b.openTelemetry != null ? b.openTelemetry : GlobalOpenTelemetry.get();
     this.metrics = ReqCtxMetrics.of(openTelemetry);
     this.methodCallees = b.methodCallees;
-    this.createSpans = b.createSpans;
+    this.spans = b.spans;
   }
 
   /** Starts a configuration for calls to peers of tier {@code calleeTier}. */
@@ -79,9 +79,9 @@ public final class ClientConfig {
     return override != null ? override : Callee.of(fullMethodName, calleeTier);
   }
 
-  /** Whether a CLIENT span is created per call. */
-  public boolean createSpans() {
-    return createSpans;
+  /** What reqctx does with spans. */
+  public SpanMode spans() {
+    return spans;
   }
 
   /** Configures a {@link ClientConfig}. Not thread-safe. */
@@ -91,7 +91,7 @@ public final class ClientConfig {
     private BudgetPolicy policy = BudgetPolicy.defaults();
     private @Nullable OpenTelemetry openTelemetry;
     private Function<String, @Nullable Callee> methodCallees = method -> null;
-    private boolean createSpans = true;
+    private SpanMode spans = SpanMode.CREATE;
 
     private Builder(Tier calleeTier) {
       this.calleeTier = calleeTier;
@@ -127,9 +127,9 @@ public final class ClientConfig {
       return this;
     }
 
-    /** Whether to create a CLIENT span per call (default true). */
-    public Builder createSpans(boolean create) {
-      this.createSpans = create;
+    /** {@link SpanMode#CREATE} (default), {@link SpanMode#ENRICH} or {@link SpanMode#OFF}. */
+    public Builder spans(SpanMode mode) {
+      this.spans = requireNonNull(mode, "mode");
       return this;
     }
 

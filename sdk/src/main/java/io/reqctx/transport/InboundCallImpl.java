@@ -26,7 +26,8 @@ import org.jspecify.annotations.Nullable;
 final class InboundCallImpl implements InboundCall {
   private final RequestScope scope;
   private final Span span;
-  private final boolean ownsSpan;
+  private final SpanMode spans;
+  private final RequestCtx.@Nullable CancelRegistration spanEvents;
   private final Context context;
   private final Duration budget;
   private final @Nullable Tier callerTier;
@@ -38,7 +39,7 @@ final class InboundCallImpl implements InboundCall {
       ReqCtxMetrics metrics,
       RequestScope scope,
       Span span,
-      boolean ownsSpan,
+      SpanMode spans,
       Context context,
       Duration budget,
       @Nullable Tier callerTier,
@@ -46,7 +47,8 @@ final class InboundCallImpl implements InboundCall {
     this.metrics = metrics;
     this.scope = scope;
     this.span = span;
-    this.ownsSpan = ownsSpan;
+    this.spans = spans;
+    this.spanEvents = spans == SpanMode.OFF ? null : scope.ctx().onCancel(cause -> SpanAttributes.cancelled(span, cause));
     this.context = context;
     this.budget = budget;
     this.callerTier = callerTier;
@@ -61,7 +63,7 @@ final class InboundCallImpl implements InboundCall {
     boolean trusted = config.trust() == Trust.TRUSTED;
 
     Context parent = Context.current();
-    if (config.continueInboundTrace()) {
+    if (config.spans() != SpanMode.ENRICH && config.continueInboundTrace()) {
       parent =
           config.openTelemetry().getPropagators().getTextMapPropagator().extract(parent, headers, HeaderGetter.INSTANCE);
     }
@@ -77,7 +79,7 @@ final class InboundCallImpl implements InboundCall {
     String requestId = headers.single(WireHeaders.REQUEST_ID);
 
     Span span;
-    if (config.createSpans()) {
+    if (config.spans() == SpanMode.CREATE) {
       span =
           config.openTelemetry().getTracer(SpanAttributes.TRACER_NAME)
               .spanBuilder(method)
@@ -92,6 +94,14 @@ final class InboundCallImpl implements InboundCall {
       }
     } else {
       span = Span.fromContext(parent);
+      if (config.spans() == SpanMode.ENRICH) {
+        span.setAttribute(SpanAttributes.TIER, config.tier().name());
+        span.setAttribute(SpanAttributes.HOP, (long) hops);
+        span.setAttribute(SpanAttributes.INBOUND_BUDGET_MS, budget.toMillis());
+        if (callerTier != null) {
+          span.setAttribute(SpanAttributes.CALLER_TIER, callerTier.name());
+        }
+      }
     }
 
     RequestScope.Builder builder =
@@ -114,7 +124,7 @@ final class InboundCallImpl implements InboundCall {
     }
     Context context = parent.with(span).with(scope.ctx());
     return new InboundCallImpl(
-        config.metrics(), scope, span, config.createSpans(), context, budget, callerTier, rejection(config, method, budget, hops, inboundRemaining));
+        config.metrics(), scope, span, config.spans(), context, budget, callerTier, rejection(config, method, budget, hops, inboundRemaining));
   }
 
   private static <T> void addValue(RequestScope.Builder builder, CtxKey<T> key, @Nullable String wireValue) {
@@ -189,10 +199,13 @@ final class InboundCallImpl implements InboundCall {
     if (outcome == Outcome.DEADLINE_EXCEEDED) {
       metrics.recordDeadlineExceeded(scope.ctx().tier(), "server");
     }
+    if (spanEvents != null) {
+      spanEvents.remove(); // closing cancels the scope; that is not an event of the call
+    }
     try {
       scope.close();
     } finally {
-      SpanAttributes.end(span, ownsSpan, outcome);
+      SpanAttributes.end(span, spans, outcome);
     }
   }
 

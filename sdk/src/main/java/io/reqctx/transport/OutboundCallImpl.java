@@ -56,7 +56,7 @@ final class OutboundCallImpl implements OutboundCall {
     Rejection rejection = rejection(ctx, verdict);
 
     Span span;
-    if (config.createSpans()) {
+    if (config.spans() == SpanMode.CREATE) {
       span =
           config.openTelemetry().getTracer(SpanAttributes.TRACER_NAME)
               .spanBuilder(method)
@@ -71,6 +71,14 @@ final class OutboundCallImpl implements OutboundCall {
       }
     } else {
       span = Span.fromContext(parent);
+      if (config.spans() == SpanMode.ENRICH) {
+        span.setAttribute(SpanAttributes.TIER, ctx.tier().name());
+        span.setAttribute(SpanAttributes.CALLEE_TIER, callee.tier().name());
+        span.setAttribute(SpanAttributes.HOP, (long) ctx.hopCount());
+        if (verdict instanceof OutboundBudget.Send send) {
+          span.setAttribute(SpanAttributes.OUTBOUND_BUDGET_MS, send.budget().toMillis());
+        }
+      }
     }
     if (verdict.tierViolation()) {
       TierViolations.report(config.metrics(), ctx.tier(), callee.tier(), method);
@@ -149,7 +157,9 @@ final class OutboundCallImpl implements OutboundCall {
     writer.put(WireHeaders.HOP, HopCount.format(ctx.hopCount() + 1));
     writer.put(WireHeaders.ATTEMPT, AttemptNumber.format(ctx.attempt()));
     ctx.forEachValue((key, value) -> writeValue(writer, key, value));
-    config.openTelemetry().getPropagators().getTextMapPropagator().inject(context, writer, SETTER);
+    if (config.spans() != SpanMode.ENRICH) { // in ENRICH mode the owning instrumentation injects the trace
+      config.openTelemetry().getPropagators().getTextMapPropagator().inject(context, writer, SETTER);
+    }
   }
 
   @SuppressWarnings("unchecked")
@@ -170,7 +180,7 @@ final class OutboundCallImpl implements OutboundCall {
       if (outcome == Outcome.DEADLINE_EXCEEDED) {
         config.metrics().recordDeadlineExceeded(ctx.tier(), "client");
       }
-      SpanAttributes.end(span, config.createSpans(), outcome);
+      SpanAttributes.end(span, config.spans(), outcome);
     }
   }
 

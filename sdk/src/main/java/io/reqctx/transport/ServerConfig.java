@@ -39,7 +39,7 @@ public final class ServerConfig {
   private final ReqCtxMetrics metrics;
   private final Function<String, @Nullable Callee> methodBudgets;
   private final Ticker ticker;
-  private final boolean createSpans;
+  private final SpanMode spans;
   private final boolean continueInboundTrace;
 
   private ServerConfig(Builder b) {
@@ -52,7 +52,7 @@ public final class ServerConfig {
     this.metrics = ReqCtxMetrics.of(openTelemetry);
     this.methodBudgets = b.methodBudgets;
     this.ticker = b.ticker;
-    this.createSpans = b.createSpans;
+    this.spans = b.spans;
     this.continueInboundTrace = b.continueInboundTrace;
   }
 
@@ -106,9 +106,9 @@ public final class ServerConfig {
     return ticker;
   }
 
-  /** Whether a SERVER span is created per call (otherwise the extracted or current span is kept). */
-  public boolean createSpans() {
-    return createSpans;
+  /** What reqctx does with spans. */
+  public SpanMode spans() {
+    return spans;
   }
 
   /** Whether the caller's trace is continued (otherwise every call starts a new trace). */
@@ -126,7 +126,7 @@ public final class ServerConfig {
     private @Nullable OpenTelemetry openTelemetry;
     private Function<String, @Nullable Callee> methodBudgets = method -> null;
     private Ticker ticker = Ticker.system();
-    private boolean createSpans = true;
+    private SpanMode spans = SpanMode.CREATE;
     private boolean continueInboundTrace = true;
 
     private Builder(Tier tier, Trust trust) {
@@ -187,12 +187,9 @@ public final class ServerConfig {
       return this;
     }
 
-    /**
-     * Whether to create a SERVER span per call (default true). Turn it off when another
-     * instrumentation already creates one.
-     */
-    public Builder createSpans(boolean create) {
-      this.createSpans = create;
+    /** {@link SpanMode#CREATE} (default), {@link SpanMode#ENRICH} or {@link SpanMode#OFF}. */
+    public Builder spans(SpanMode mode) {
+      this.spans = requireNonNull(mode, "mode");
       return this;
     }
 

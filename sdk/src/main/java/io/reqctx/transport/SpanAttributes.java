@@ -1,8 +1,10 @@
 package io.reqctx.transport;
 
 import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
+import io.reqctx.DeadlineExceededException;
 
 /** The span attributes reqctx records, and the one way a span is ended with an outcome. */
 final class SpanAttributes {
@@ -17,15 +19,32 @@ final class SpanAttributes {
 
   private SpanAttributes() {}
 
-  /** Records the outcome and ends the span; a span reqctx did not create is left alone. */
-  static void end(Span span, boolean owned, Outcome outcome) {
-    if (!owned) {
+  static final AttributeKey<String> CAUSE = AttributeKey.stringKey("reqctx.cause");
+
+  /**
+   * Records the outcome; ends the span only when reqctx created it. An enriched span gets the outcome
+   * attribute and is left for its owner to end.
+   */
+  static void end(Span span, SpanMode mode, Outcome outcome) {
+    if (mode == SpanMode.OFF) {
       return;
     }
     span.setAttribute(OUTCOME, outcome.attributeValue());
+    if (mode == SpanMode.ENRICH) {
+      return;
+    }
     if (outcome != Outcome.OK) {
       span.setStatus(StatusCode.ERROR, outcome.attributeValue());
     }
     span.end();
+  }
+
+  /** A span event for the scope's cancel or deadline, with the cause's first line. */
+  static void cancelled(Span span, Throwable cause) {
+    String message = String.valueOf(cause.getMessage());
+    int newline = message.indexOf('\n');
+    span.addEvent(
+        cause instanceof DeadlineExceededException ? "reqctx.deadline_exceeded" : "reqctx.cancelled",
+        Attributes.of(CAUSE, newline < 0 ? message : message.substring(0, newline)));
   }
 }

@@ -140,7 +140,7 @@ class InboundCallTest {
 
   @Test
   void closeActsOnceAndSpansCanBeSwitchedOff() {
-    InboundCall call = InboundCall.open(config(Trust.TRUSTED).createSpans(false).build(), FULL, "svc/M", null);
+    InboundCall call = InboundCall.open(config(Trust.TRUSTED).spans(SpanMode.OFF).build(), FULL, "svc/M", null);
     call.close(Outcome.ERROR);
     call.close(Outcome.OK);
     assertThat(call.ctx().isCancelled()).isTrue();

@@ -102,7 +102,7 @@ class OutboundCallTest {
   void rootCtxSendsTheCalleeCapAndNoRequestId() {
     Map<String, String> written = new LinkedHashMap<>();
     OutboundCall call = OutboundCall.prepare(
-        ClientConfig.builder(Tier.CACHE).openTelemetry(otel).createSpans(false).build(), Context.root(), "cache/Get");
+        ClientConfig.builder(Tier.CACHE).openTelemetry(otel).spans(SpanMode.OFF).build(), Context.root(), "cache/Get");
     call.writeHeaders(written::put);
     call.end(Outcome.OK);
     assertThat(call.budget()).contains(Duration.ofMillis(800));
