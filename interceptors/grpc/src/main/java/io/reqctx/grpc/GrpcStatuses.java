@@ -1,0 +1,52 @@
+package io.reqctx.grpc;
+
+import io.grpc.Status;
+import io.reqctx.DeadlineExceededException;
+import io.reqctx.transport.Outcome;
+import io.reqctx.transport.Rejection;
+import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
+
+/** The mapping between reqctx verdicts and grpc statuses, in one place for both interceptors. */
+final class GrpcStatuses {
+  private GrpcStatuses() {}
+
+  static Status of(Rejection rejection) {
+    Status status =
+        switch (rejection.reason()) {
+          case BUDGET_EXHAUSTED -> Status.DEADLINE_EXCEEDED;
+          case CANCELLED -> Status.CANCELLED;
+          case HOP_LIMIT, TIER_VIOLATION -> Status.FAILED_PRECONDITION;
+        };
+    return status.withDescription(rejection.message());
+  }
+
+  /** The status that ends a call whose scope was cancelled with {@code cause}. */
+  static Status ofCancellation(Throwable cause) {
+    if (isDeadline(cause)) {
+      return Status.DEADLINE_EXCEEDED.withDescription(oneLine(cause.getMessage()));
+    }
+    return Status.CANCELLED.withDescription("reqctx: the request was cancelled: " + oneLine(cause.getMessage()));
+  }
+
+  static boolean isDeadline(Throwable cause) {
+    return cause instanceof DeadlineExceededException || cause instanceof TimeoutException;
+  }
+
+  static Outcome outcomeOf(Status.Code code) {
+    return switch (code) {
+      case OK -> Outcome.OK;
+      case DEADLINE_EXCEEDED -> Outcome.DEADLINE_EXCEEDED;
+      case CANCELLED -> Outcome.CANCELLED;
+      default -> Outcome.ERROR;
+    };
+  }
+
+  private static String oneLine(@Nullable String message) {
+    if (message == null) {
+      return "no detail";
+    }
+    int newline = message.indexOf('\n');
+    return newline < 0 ? message : message.substring(0, newline);
+  }
+}

@@ -1,0 +1,132 @@
+package io.reqctx.transport;
+
+import static java.util.Objects.requireNonNull;
+
+import io.opentelemetry.api.GlobalOpenTelemetry;
+import io.opentelemetry.api.OpenTelemetry;
+import io.reqctx.BudgetPolicy;
+import io.reqctx.Callee;
+import io.reqctx.Tier;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * How a client (a gRPC channel, an HTTP client) budgets and decorates its outgoing calls: the callee's
+ * tier, per-method overrides, and whether the peer may see sensitive keys. Immutable and thread-safe.
+ *
+ * <pre>{@code
+ * ClientConfig toCache = ClientConfig.builder(Tier.CACHE)
+ *     .trusted(true)                                          // internal peer: sensitive keys may go
+ *     .methodCallees(method -> method.equals("cache.Cache/Scan")
+ *         ? Callee.of(method, Tier.CACHE, Duration.ofMillis(300)) : null)
+ *     .build();
+ * }</pre>
+ */
+public final class ClientConfig {
+  private final Tier calleeTier;
+  private final boolean trusted;
+  private final BudgetPolicy policy;
+  private final OpenTelemetry openTelemetry;
+  private final Function<String, @Nullable Callee> methodCallees;
+  private final boolean createSpans;
+
+  private ClientConfig(Builder b) {
+    this.calleeTier = b.calleeTier;
+    this.trusted = b.trusted;
+    this.policy = b.policy;
+    this.openTelemetry = b.openTelemetry != null ? b.openTelemetry : GlobalOpenTelemetry.get();
+    this.methodCallees = b.methodCallees;
+    this.createSpans = b.createSpans;
+  }
+
+  /** Starts a configuration for calls to peers of tier {@code calleeTier}. */
+  public static Builder builder(Tier calleeTier) {
+    return new Builder(requireNonNull(calleeTier, "calleeTier"));
+  }
+
+  /** The tier of the peer, for methods without an override. */
+  public Tier calleeTier() {
+    return calleeTier;
+  }
+
+  /** Whether sensitive keys may be sent to the peer. */
+  public boolean trusted() {
+    return trusted;
+  }
+
+  /** The budget arithmetic. */
+  public BudgetPolicy policy() {
+    return policy;
+  }
+
+  /** Where the propagator and the tracer come from. */
+  public OpenTelemetry openTelemetry() {
+    return openTelemetry;
+  }
+
+  /** The callee for {@code fullMethodName}: the per-method override, or the channel's tier. */
+  public Callee callee(String fullMethodName) {
+    requireNonNull(fullMethodName, "fullMethodName");
+    Callee override = methodCallees.apply(fullMethodName);
+    return override != null ? override : Callee.of(fullMethodName, calleeTier);
+  }
+
+  /** Whether a CLIENT span is created per call. */
+  public boolean createSpans() {
+    return createSpans;
+  }
+
+  /** Configures a {@link ClientConfig}. Not thread-safe. */
+  public static final class Builder {
+    private final Tier calleeTier;
+    private boolean trusted;
+    private BudgetPolicy policy = BudgetPolicy.defaults();
+    private @Nullable OpenTelemetry openTelemetry;
+    private Function<String, @Nullable Callee> methodCallees = method -> null;
+    private boolean createSpans = true;
+
+    private Builder(Tier calleeTier) {
+      this.calleeTier = calleeTier;
+    }
+
+    /**
+     * Whether the peer may receive sensitive keys (default false: sensitive keys go only to peers
+     * explicitly marked trusted).
+     */
+    public Builder trusted(boolean trusted) {
+      this.trusted = trusted;
+      return this;
+    }
+
+    /** The budget arithmetic (default {@link BudgetPolicy#defaults()}). */
+    public Builder policy(BudgetPolicy policy) {
+      this.policy = requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /** The OpenTelemetry instance for propagation and spans (default {@link GlobalOpenTelemetry#get()}). */
+    public Builder openTelemetry(OpenTelemetry openTelemetry) {
+      this.openTelemetry = requireNonNull(openTelemetry, "openTelemetry");
+      return this;
+    }
+
+    /**
+     * Overrides the callee (tier, method budget) per full method name; the lookup returns null to keep
+     * the channel's tier and must be fast and thread-safe.
+     */
+    public Builder methodCallees(Function<String, @Nullable Callee> lookup) {
+      this.methodCallees = requireNonNull(lookup, "lookup");
+      return this;
+    }
+
+    /** Whether to create a CLIENT span per call (default true). */
+    public Builder createSpans(boolean create) {
+      this.createSpans = create;
+      return this;
+    }
+
+    public ClientConfig build() {
+      return new ClientConfig(this);
+    }
+  }
+}

@@ -1,0 +1,201 @@
+package io.reqctx.transport;
+
+import static java.util.Objects.requireNonNull;
+
+import io.opentelemetry.api.GlobalOpenTelemetry;
+import io.opentelemetry.api.OpenTelemetry;
+import io.reqctx.BudgetPolicy;
+import io.reqctx.Callee;
+import io.reqctx.CtxKey;
+import io.reqctx.Ticker;
+import io.reqctx.Tier;
+import java.util.List;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * How a server entry point (a gRPC server interceptor, an HTTP decorator) opens the scope of each
+ * inbound request. Immutable and thread-safe.
+ *
+ * <pre>{@code
+ * ServerConfig config = ServerConfig.builder(Tier.SERVICE, Trust.TRUSTED)
+ *     .acceptedKeys(TENANT, AUTH_SUBJECT)
+ *     .methodBudgets(budgetsFromProto::get)   // full method name -> Callee with a method budget
+ *     .openTelemetry(openTelemetry)
+ *     .build();
+ * }</pre>
+ */
+public final class ServerConfig {
+  /** Default for {@link Builder#maxHops}. */
+  public static final int DEFAULT_MAX_HOPS = 32;
+
+  private final Tier tier;
+  private final Trust trust;
+  private final BudgetPolicy policy;
+  private final List<CtxKey<?>> acceptedKeys;
+  private final int maxHops;
+  private final OpenTelemetry openTelemetry;
+  private final Function<String, @Nullable Callee> methodBudgets;
+  private final Ticker ticker;
+  private final boolean createSpans;
+  private final boolean continueInboundTrace;
+
+  private ServerConfig(Builder b) {
+    this.tier = b.tier;
+    this.trust = b.trust;
+    this.policy = b.policy;
+    this.acceptedKeys = b.acceptedKeys;
+    this.maxHops = b.maxHops;
+    this.openTelemetry = b.openTelemetry != null ? b.openTelemetry : GlobalOpenTelemetry.get();
+    this.methodBudgets = b.methodBudgets;
+    this.ticker = b.ticker;
+    this.createSpans = b.createSpans;
+    this.continueInboundTrace = b.continueInboundTrace;
+  }
+
+  /** Starts a configuration for a server of tier {@code tier} whose callers are {@code trust}. */
+  public static Builder builder(Tier tier, Trust trust) {
+    return new Builder(requireNonNull(tier, "tier"), requireNonNull(trust, "trust"));
+  }
+
+  /** The tier of this server; its cap bounds every inbound budget. */
+  public Tier tier() {
+    return tier;
+  }
+
+  /** Whether callers are trusted. */
+  public Trust trust() {
+    return trust;
+  }
+
+  /** The budget arithmetic. */
+  public BudgetPolicy policy() {
+    return policy;
+  }
+
+  /** The propagated keys read from inbound headers; values of other keys are ignored. */
+  public List<CtxKey<?>> acceptedKeys() {
+    return acceptedKeys;
+  }
+
+  /** The largest inbound hop count accepted; above it the call is rejected as a loop. */
+  public int maxHops() {
+    return maxHops;
+  }
+
+  /** Where the propagator and the tracer come from. */
+  public OpenTelemetry openTelemetry() {
+    return openTelemetry;
+  }
+
+  /** The method budget declared for {@code fullMethodName}, or null. */
+  public @Nullable Callee methodBudget(String fullMethodName) {
+    return methodBudgets.apply(fullMethodName);
+  }
+
+  /** The ticker of the scopes this server opens. */
+  public Ticker ticker() {
+    return ticker;
+  }
+
+  /** Whether a SERVER span is created per call (otherwise the extracted or current span is kept). */
+  public boolean createSpans() {
+    return createSpans;
+  }
+
+  /** Whether the caller's trace is continued (otherwise every call starts a new trace). */
+  public boolean continueInboundTrace() {
+    return continueInboundTrace;
+  }
+
+  /** Configures a {@link ServerConfig}. Not thread-safe. */
+  public static final class Builder {
+    private final Tier tier;
+    private final Trust trust;
+    private BudgetPolicy policy = BudgetPolicy.defaults();
+    private List<CtxKey<?>> acceptedKeys = List.of();
+    private int maxHops = DEFAULT_MAX_HOPS;
+    private @Nullable OpenTelemetry openTelemetry;
+    private Function<String, @Nullable Callee> methodBudgets = method -> null;
+    private Ticker ticker = Ticker.system();
+    private boolean createSpans = true;
+    private boolean continueInboundTrace = true;
+
+    private Builder(Tier tier, Trust trust) {
+      this.tier = tier;
+      this.trust = trust;
+    }
+
+    /** The budget arithmetic (default {@link BudgetPolicy#defaults()}). */
+    public Builder policy(BudgetPolicy policy) {
+      this.policy = requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /**
+     * The propagated keys to read from inbound headers (default none). At an {@link Trust#EDGE} server
+     * sensitive keys are ignored even when listed.
+     *
+     * @throws IllegalArgumentException when a key is local
+     */
+    public Builder acceptedKeys(CtxKey<?>... keys) {
+      List<CtxKey<?>> copy = List.of(keys);
+      for (CtxKey<?> key : copy) {
+        if (!key.isPropagated()) {
+          throw new IllegalArgumentException(key + " is local: only propagated keys travel in headers");
+        }
+      }
+      this.acceptedKeys = copy;
+      return this;
+    }
+
+    /** The largest inbound hop count accepted (default {@value #DEFAULT_MAX_HOPS}); 1 or more. */
+    public Builder maxHops(int maxHops) {
+      if (maxHops < 1) {
+        throw new IllegalArgumentException("maxHops must be 1 or more, got " + maxHops);
+      }
+      this.maxHops = maxHops;
+      return this;
+    }
+
+    /** The OpenTelemetry instance for propagation and spans (default {@link GlobalOpenTelemetry#get()}). */
+    public Builder openTelemetry(OpenTelemetry openTelemetry) {
+      this.openTelemetry = requireNonNull(openTelemetry, "openTelemetry");
+      return this;
+    }
+
+    /**
+     * Looks up the budget declared for a full method name (e.g. {@code "shop.Orders/Get"}); the lookup
+     * returns null for methods without one and must be fast and thread-safe.
+     */
+    public Builder methodBudgets(Function<String, @Nullable Callee> lookup) {
+      this.methodBudgets = requireNonNull(lookup, "lookup");
+      return this;
+    }
+
+    /** The ticker for the scopes' deadlines (default {@link Ticker#system()}; tests pass a fake one). */
+    public Builder ticker(Ticker ticker) {
+      this.ticker = requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    /**
+     * Whether to create a SERVER span per call (default true). Turn it off when another
+     * instrumentation already creates one.
+     */
+    public Builder createSpans(boolean create) {
+      this.createSpans = create;
+      return this;
+    }
+
+    /** Whether to continue the caller's W3C trace (default true); false starts a new trace per call. */
+    public Builder continueInboundTrace(boolean continueTrace) {
+      this.continueInboundTrace = continueTrace;
+      return this;
+    }
+
+    public ServerConfig build() {
+      return new ServerConfig(this);
+    }
+  }
+}

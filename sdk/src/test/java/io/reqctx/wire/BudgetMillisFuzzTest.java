@@ -1,0 +1,25 @@
+package io.reqctx.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import com.code_intelligence.jazzer.mutation.annotation.NotNull;
+import java.util.OptionalLong;
+import java.util.regex.Pattern;
+
+/** Fuzz test for {@link BudgetMillis#parseMillis}; seeds in {@code BudgetMillisFuzzTestInputs/}. */
+class BudgetMillisFuzzTest {
+
+  private static final Pattern GRAMMAR = Pattern.compile("[0-9]{1,9}");
+
+  @FuzzTest
+  void parseMillis(@NotNull String header) {
+    OptionalLong millis = BudgetMillis.parseMillis(header);
+
+    assertThat(millis.isPresent()).as("accepted \"%s\"", header).isEqualTo(GRAMMAR.matcher(header).matches());
+    if (millis.isPresent()) {
+      assertThat(millis.getAsLong()).isBetween(0L, BudgetMillis.MAX_MILLIS);
+      assertThat(BudgetMillis.parseMillis(BudgetMillis.format(millis.getAsLong()))).isEqualTo(millis);
+    }
+  }
+}

@@ -1,0 +1,26 @@
+package io.reqctx.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import com.code_intelligence.jazzer.mutation.annotation.NotNull;
+import java.util.regex.Pattern;
+
+/** Fuzz test for {@link TierName#parse} and {@link TierName#isValid}. */
+class TierNameFuzzTest {
+
+  private static final Pattern GRAMMAR = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
+
+  @FuzzTest
+  void parse(@NotNull String header) {
+    String tier = TierName.parse(header);
+    boolean wellFormed = GRAMMAR.matcher(header).matches();
+
+    assertThat(TierName.isValid(header)).as("\"%s\"", header).isEqualTo(wellFormed);
+    if (wellFormed) {
+      assertThat(tier).isEqualTo(header);
+    } else {
+      assertThat(tier).isNull();
+    }
+  }
+}
