@@ -18,7 +18,6 @@ import io.reqctx.wire.TierName;
 import io.reqctx.wire.WireHeaders;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 
@@ -67,7 +66,7 @@ final class InboundCallImpl implements InboundCall {
     Duration budget =
         config.policy().inboundBudget(
             inboundRemaining, config.tier(), methodBudget == null ? null : methodBudget.methodBudget());
-    int hops = trusted ? orZero(HopCount.parse(headers.single(WireHeaders.HOP))) : 0;
+    int hops = trusted ? HopCount.parse(headers.single(WireHeaders.HOP)).orElse(0) : 0;
     int attempt =
         trusted ? AttemptNumber.parse(headers.single(WireHeaders.ATTEMPT)).orElse(AttemptNumber.FIRST) : AttemptNumber.FIRST;
     Tier callerTier = trusted ? tierOf(headers.single(WireHeaders.TIER)) : null;
@@ -136,10 +135,6 @@ final class InboundCallImpl implements InboundCall {
               + ", tier " + config.tier().name() + " cap " + config.tier().cap().toMillis() + "ms)");
     }
     return null;
-  }
-
-  private static int orZero(OptionalInt value) {
-    return value.orElse(0);
   }
 
   private static @Nullable Tier tierOf(@Nullable String header) {

@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.reqctx.DeadlineExceededException;
 import io.reqctx.transport.Outcome;
 import io.reqctx.transport.Rejection;
+import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 
@@ -21,8 +22,15 @@ final class GrpcStatuses {
     return status.withDescription(rejection.message());
   }
 
-  /** The status that ends a call whose scope was cancelled with {@code cause}. */
-  static Status ofCancellation(Throwable cause) {
+  /**
+   * The status that ends a call whose scope was cancelled with {@code cause}; {@code budget} names the
+   * call's budget when the grpc deadline timer, not the scope's, fired first.
+   */
+  static Status ofCancellation(Throwable cause, Duration budget) {
+    if (cause instanceof TimeoutException) {
+      return Status.DEADLINE_EXCEEDED.withDescription(
+          "reqctx: deadline exceeded: the call's budget of " + budget.toMillis() + "ms ran out");
+    }
     if (isDeadline(cause)) {
       return Status.DEADLINE_EXCEEDED.withDescription(oneLine(cause.getMessage()));
     }

@@ -3,6 +3,7 @@ package io.reqctx.grpc;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.ServerInterceptor;
+import io.grpc.ServerStreamTracer;
 import io.reqctx.transport.ServerConfig;
 
 /**
@@ -18,10 +19,15 @@ import io.reqctx.transport.ServerConfig;
  * DEADLINE_EXCEEDED}, a hop count above the limit with {@code FAILED_PRECONDITION}; both with a
  * one-line description. Malformed reqctx, trace and request-id headers are ignored as if absent.
  *
+ * <p>grpc-java's own transport parses {@code grpc-timeout} before any interceptor runs and resets the
+ * stream with INTERNAL_ERROR on a malformed value; register {@link #malformedTimeoutFilter()} as a
+ * stream tracer factory so that such a value is ignored instead, as the reqctx wire format says.
+ *
  * <pre>{@code
  * Server server = ServerBuilder.forPort(8080)
  *     .addService(ServerInterceptors.intercept(orders,
  *         ReqCtxServerInterceptor.create(ServerConfig.builder(Tier.SERVICE, Trust.TRUSTED).build())))
+ *     .addStreamTracerFactory(ReqCtxServerInterceptor.malformedTimeoutFilter())
  *     .build();
  * }</pre>
  */
@@ -32,5 +38,15 @@ public final class ReqCtxServerInterceptor {
   /** A thread-safe interceptor applying {@code config} to every call; register it once per server. */
   public static ServerInterceptor create(ServerConfig config) {
     return new InboundInterceptor(requireNonNull(config, "config"));
+  }
+
+  /**
+   * A stream tracer factory for grpc-java servers that removes a {@code grpc-timeout} header the
+   * gRPC protocol grammar rejects (a sign, 9 or more digits, a bad or missing unit, empty, repeated)
+   * before the transport reads it, so that the call runs with the server's own budget instead of
+   * being reset with INTERNAL_ERROR. Stateless and thread-safe.
+   */
+  public static ServerStreamTracer.Factory malformedTimeoutFilter() {
+    return new MalformedTimeoutFilter();
   }
 }

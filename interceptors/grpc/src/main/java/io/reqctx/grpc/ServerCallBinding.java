@@ -83,7 +83,7 @@ final class ServerCallBinding<ReqT, RespT> {
   private void scopeCancelled(Throwable cause) {
     grpcContext.cancel(cause);
     if (!callerGone) {
-      call.closeIfOpen(GrpcStatuses.ofCancellation(cause));
+      call.closeIfOpen(GrpcStatuses.ofCancellation(cause, inbound.budget()));
     }
   }
 

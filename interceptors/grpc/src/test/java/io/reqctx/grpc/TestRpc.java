@@ -81,6 +81,7 @@ final class TestRpc {
     try {
       return NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
           .addService(ServerInterceptors.intercept(service, interceptors))
+          .addStreamTracerFactory(ReqCtxServerInterceptor.malformedTimeoutFilter())
           .build()
           .start();
     } catch (IOException e) {
