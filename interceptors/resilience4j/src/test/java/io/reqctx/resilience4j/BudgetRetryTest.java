@@ -1,0 +1,220 @@
+package io.reqctx.resilience4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.opentelemetry.context.Scope;
+import io.reqctx.RequestCtx;
+import io.reqctx.RequestScope;
+import io.reqctx.Tier;
+import io.reqctx.testing.ContextHygieneExtension;
+import io.reqctx.testing.FakeTicker;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(ContextHygieneExtension.class)
+class BudgetRetryTest {
+  private final FakeTicker ticker = new FakeTicker();
+
+  private RequestScope request(Duration budget, int hop, int attempt) {
+    return RequestScope.newRoot(Tier.SERVICE).ticker(ticker).budget(budget).hopCount(hop).attempt(attempt).open();
+  }
+
+  private BudgetRetryConfig.Builder config() {
+    return BudgetRetryConfig.builder("downstream").ticker(ticker).executor(Runnable::run).backoff(n -> 0L);
+  }
+
+  @Test
+  void failingTwiceThenSucceedingIsRetriedWithAttemptNumbersOneTwoThree() throws Exception {
+    List<Integer> attempts = new CopyOnWriteArrayList<>();
+    BudgetRetry retry = BudgetRetry.of(config().maxAttempts(3).build());
+    try (RequestScope request = request(Duration.ofSeconds(2), 0, 1); Scope s = request.makeCurrent()) {
+      String result = retry.call(() -> {
+        attempts.add(RequestCtx.current().attempt());
+        if (attempts.size() < 3) {
+          throw new IOException("unavailable");
+        }
+        return "ok";
+      });
+      assertThat(result).isEqualTo("ok");
+    }
+    assertThat(attempts).containsExactly(1, 2, 3);
+  }
+
+  @Test
+  void eachAttemptGetsTheSmallerOfItsCapAndTheRemainingBudgetMinusTheReserve() throws Exception {
+    List<Duration> budgets = new CopyOnWriteArrayList<>();
+    BudgetRetry retry = BudgetRetry.of(config().perAttemptCap(Duration.ofMillis(300)).build());
+    try (RequestScope request = request(Duration.ofMillis(200), 0, 1); Scope s = request.makeCurrent()) {
+      retry.call(() -> budgets.add(RequestCtx.current().remainingBudget().orElseThrow()));
+    }
+    try (RequestScope request = request(Duration.ofSeconds(2), 0, 1); Scope s = request.makeCurrent()) {
+      retry.call(() -> budgets.add(RequestCtx.current().remainingBudget().orElseThrow()));
+    }
+    // 200 ms - (5 ms + 2 % of 200 ms) = 191 ms; then the 300 ms cap.
+    assertThat(budgets).containsExactly(Duration.ofMillis(191), Duration.ofMillis(300));
+  }
+
+  @Test
+  void slowAttemptIsStoppedAtItsCapAndNotRetriedWhenTheRestCannotFitAnotherCap() {
+    AtomicInteger started = new AtomicInteger();
+    List<CompletableFuture<String>> calls = new CopyOnWriteArrayList<>();
+    List<RequestCtx> attemptCtxs = new CopyOnWriteArrayList<>();
+    BudgetRetry retry = BudgetRetry.of(config().maxAttempts(3).perAttemptCap(Duration.ofMillis(300)).build());
+    CompletableFuture<String> result;
+    try (RequestScope request = request(Duration.ofMillis(500), 0, 1); Scope s = request.makeCurrent()) {
+      result = retry.callAsync(() -> {
+        started.incrementAndGet();
+        attemptCtxs.add(RequestCtx.current());
+        CompletableFuture<String> slow = new CompletableFuture<>();
+        calls.add(slow);
+        return slow;
+      }).toCompletableFuture();
+      ticker.advance(Duration.ofMillis(300));
+
+      assertThat(result).isCompletedExceptionally();
+      assertThat(started).hasValue(1);
+      assertThat(calls.get(0)).isCancelled();                  // the work was stopped, not abandoned
+      assertThat(attemptCtxs.get(0).isCancelled()).isTrue();   // and so was its ctx
+      assertThat(request.ctx().isCancelled()).isFalse();
+      assertThatThrownBy(result::get).isInstanceOf(ExecutionException.class)
+          .cause().isInstanceOf(AttemptTimeoutException.class)
+          .satisfies(e -> assertThat(RetryStoppedException.of(e).orElseThrow().reason())
+              .isEqualTo(StopReason.DEADLINE_BUDGET));
+    }
+  }
+
+  @Test
+  void blockingAttemptIsInterruptedWhenItsBudgetEnds() {
+    BudgetRetry retry = BudgetRetry.of(config().maxAttempts(2).perAttemptCap(Duration.ofMillis(300)).build());
+    try (RequestScope request = request(Duration.ofMillis(500), 0, 1); Scope s = request.makeCurrent()) {
+      assertThatThrownBy(() -> retry.call(() -> {
+        ticker.advance(Duration.ofMillis(300)); // the attempt's deadline passes while it runs
+        Thread.sleep(60_000);                   // interrupted at once
+        return "late";
+      })).isInstanceOf(AttemptTimeoutException.class).hasCauseInstanceOf(InterruptedException.class);
+    }
+    assertThat(Thread.currentThread().isInterrupted()).isFalse();
+  }
+
+  @Test
+  void backoffThatCannotFitInTheRemainingBudgetIsNotStarted() {
+    AtomicInteger started = new AtomicInteger();
+    BudgetRetry retry = BudgetRetry.of(
+        config().maxAttempts(3).perAttemptCap(Duration.ofMillis(100)).backoff(n -> 450L).build());
+    try (RequestScope request = request(Duration.ofMillis(500), 0, 1); Scope s = request.makeCurrent()) {
+      assertThatThrownBy(() -> retry.call(() -> {
+        started.incrementAndGet();
+        throw new IOException("unavailable");
+      })).isInstanceOf(IOException.class)
+          .satisfies(e -> assertThat(RetryStoppedException.of(e).orElseThrow().getMessage())
+              .contains("backoff 450ms").contains("100ms a retry needs"));
+    }
+    assertThat(started).hasValue(1);
+    assertThat(ticker.pendingAlarms()).isZero();
+  }
+
+  @Test
+  void asyncBackoffWaitsOnTheTicker() {
+    AtomicInteger started = new AtomicInteger();
+    BudgetRetry retry = BudgetRetry.of(config().maxAttempts(2).backoff(n -> 100L).build());
+    try (RequestScope request = request(Duration.ofSeconds(2), 0, 1); Scope s = request.makeCurrent()) {
+      CompletableFuture<String> result = retry.callAsync(() -> started.incrementAndGet() == 1
+          ? CompletableFuture.<String>failedFuture(new IOException("unavailable"))
+          : CompletableFuture.completedFuture("ok")).toCompletableFuture();
+      assertThat(started).hasValue(1);
+      ticker.advance(Duration.ofMillis(99));
+      assertThat(started).hasValue(1);
+      ticker.advance(Duration.ofMillis(1));
+      assertThat(result).isCompletedWithValue("ok");
+    }
+  }
+
+  @Test
+  void firstAttemptIsNotStartedWhenTheBudgetIsBelowTheMinimumViable() {
+    BudgetRetry retry = BudgetRetry.of(config().build());
+    try (RequestScope request = request(Duration.ofMillis(12), 0, 1); Scope s = request.makeCurrent()) {
+      assertThatThrownBy(() -> retry.call(() -> "never"))
+          .isInstanceOf(RetryStoppedException.class)
+          .hasMessageContaining("below the minimum viable budget 10ms")
+          .satisfies(e -> assertThat(((RetryStoppedException) e).reason()).isEqualTo(StopReason.DEADLINE_BUDGET));
+    }
+  }
+
+  @Test
+  void hopBelowTheOriginMakesOneAttemptByDefault() {
+    AtomicInteger started = new AtomicInteger();
+    BudgetRetry retry = BudgetRetry.of(config().maxAttempts(3).build());
+    try (RequestScope request = request(Duration.ofSeconds(2), 1, 1); Scope s = request.makeCurrent()) {
+      assertThatThrownBy(() -> retry.call(() -> {
+        started.incrementAndGet();
+        throw new IOException("unavailable");
+      })).satisfies(e -> assertThat(RetryStoppedException.of(e).orElseThrow().reason())
+          .isEqualTo(StopReason.AMPLIFICATION_RULE));
+    }
+    assertThat(started).hasValue(1);
+  }
+
+  @Test
+  void hopServingARetryDoesNotRetryEvenWhereItsLayerMay() {
+    AtomicInteger started = new AtomicInteger();
+    BudgetRetry retry = BudgetRetry.of(config().amplificationRule(AmplificationRule.onlyAtHop(1)).build());
+    try (RequestScope request = request(Duration.ofSeconds(2), 1, 2); Scope s = request.makeCurrent()) {
+      assertThatThrownBy(() -> retry.call(() -> {
+        started.incrementAndGet();
+        throw new IOException("unavailable");
+      })).isInstanceOf(IOException.class);
+    }
+    assertThat(started).hasValue(1);
+  }
+
+  @Test
+  void loopNestedInAnAttemptOfAnotherLoopDoesNotRetry() throws Exception {
+    AtomicInteger inner = new AtomicInteger();
+    BudgetRetry outer = BudgetRetry.of(config().maxAttempts(3).build());
+    BudgetRetry nested = BudgetRetry.of(config().maxAttempts(3).build());
+    try (RequestScope request = request(Duration.ofSeconds(2), 0, 1); Scope s = request.makeCurrent()) {
+      assertThatThrownBy(() -> outer.call(() -> nested.call(() -> {
+        inner.incrementAndGet();
+        throw new IOException("unavailable");
+      }))).isInstanceOf(IOException.class);
+    }
+    assertThat(inner).hasValue(3); // 3 outer attempts x 1, not 3 x 3
+  }
+
+  @Test
+  void failureThatIsNotRetryableStopsAtOnce() {
+    AtomicInteger started = new AtomicInteger();
+    BudgetRetry retry = BudgetRetry.of(config().retryOn(e -> e instanceof IOException).build());
+    assertThatThrownBy(() -> retry.call(() -> {
+      started.incrementAndGet();
+      throw new IllegalArgumentException("bad request");
+    })).isInstanceOf(IllegalArgumentException.class);
+    assertThat(started).hasValue(1);
+  }
+
+  @Test
+  void cancellingTheRequestDuringABackoffStopsTheLoop() {
+    AtomicInteger started = new AtomicInteger();
+    BudgetRetry retry = BudgetRetry.of(config().maxAttempts(3).backoff(n -> 100L).build());
+    try (RequestScope request = request(Duration.ofSeconds(2), 0, 1); Scope s = request.makeCurrent()) {
+      CompletableFuture<String> result = retry.callAsync(() -> {
+        started.incrementAndGet();
+        return CompletableFuture.<String>failedFuture(new IOException("unavailable"));
+      }).toCompletableFuture();
+      request.cancel();
+      ticker.advance(Duration.ofMillis(100));
+      assertThat(result).isCompletedExceptionally();
+      assertThatThrownBy(result::join).cause().satisfies(e ->
+          assertThat(RetryStoppedException.of(e).orElseThrow().reason()).isEqualTo(StopReason.CANCELLED));
+    }
+    assertThat(started).hasValue(1);
+  }
+}

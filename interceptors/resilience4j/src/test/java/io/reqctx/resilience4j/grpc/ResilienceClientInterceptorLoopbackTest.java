@@ -1,0 +1,260 @@
+package io.reqctx.resilience4j.grpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.MetadataUtils;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.context.Scope;
+import io.reqctx.RequestScope;
+import io.reqctx.Tier;
+import io.reqctx.grpc.ReqCtxClientInterceptor;
+import io.reqctx.resilience4j.AmplificationRule;
+import io.reqctx.resilience4j.BudgetRetryConfig;
+import io.reqctx.resilience4j.DownstreamGuard;
+import io.reqctx.resilience4j.RetryBudget;
+import io.reqctx.testing.ContextHygieneExtension;
+import io.reqctx.testing.FakeTicker;
+import io.reqctx.transport.ClientConfig;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The interceptor with reqctx-grpc's interceptors, against real Netty servers on 127.0.0.1. */
+@ExtendWith(ContextHygieneExtension.class)
+class ResilienceClientInterceptorLoopbackTest {
+  static final MethodDescriptor<String, String> FLAKY = Loopback.unary("test.Flaky/Call");
+  static final MethodDescriptor<String, String> SLOW = Loopback.unary("test.Slow/Call");
+  static final MethodDescriptor<String, String> HOP_A = Loopback.unary("test.HopA/Call");
+  static final MethodDescriptor<String, String> HOP_B = Loopback.unary("test.HopB/Call");
+  static final MethodDescriptor<String, String> LEAF = Loopback.unary("test.Leaf/Call");
+  static final MethodDescriptor<String, String> FRAGILE = Loopback.unary("test.Fragile/Call");
+
+  static final List<Object> resources = new ArrayList<>();
+  static final Map<String, List<String>> attemptHeaders = new ConcurrentHashMap<>();
+  static final Map<String, AtomicInteger> leafCalls = new ConcurrentHashMap<>();
+  static final AtomicInteger slowCalls = new AtomicInteger();
+  static final CountDownLatch slowCancelled = new CountDownLatch(1);
+  static final AtomicInteger fragileCalls = new AtomicInteger();
+  static volatile boolean fragileUp;
+  static final FakeTicker breakerTime = new FakeTicker();
+
+  static Channel toFlaky;
+  static Channel toSlow;
+  static Channel toHopA;
+  static Channel toFragile;
+  static DownstreamGuard fragileGuard;
+
+  static ClientInterceptor reqctx(Tier callee) {
+    return ReqCtxClientInterceptor.create(ClientConfig.builder(callee).trusted(true).openTelemetry(OpenTelemetry.noop())
+        .build());
+  }
+
+  static BudgetRetryConfig.Builder retry(String downstream) {
+    return BudgetRetryConfig.builder(downstream).maxAttempts(3).backoff(n -> 0L);
+  }
+
+  /** reqctx's interceptor first, the resilience interceptor outside it (it runs first). */
+  static Channel guarded(ManagedChannel channel, Tier callee, String service, DownstreamGuard guard) {
+    return ClientInterceptors.intercept(channel, reqctx(callee),
+        ResilienceClientInterceptor.builder().service(service, guard)
+            .fallback(FRAGILE, (reason, failure) -> "stale").build());
+  }
+
+  static ManagedChannel channel(Server server) {
+    resources.add(server);
+    ManagedChannel channel = Loopback.channelTo(server);
+    resources.add(0, channel);
+    return channel;
+  }
+
+  static String call(Channel channel, MethodDescriptor<String, String> method, String request) {
+    return ClientCalls.blockingUnaryCall(channel, method, CallOptions.DEFAULT, request);
+  }
+
+  @BeforeAll
+  static void startServers() {
+    Server flaky = Loopback.serve(FLAKY, Tier.CACHE, (request, headers) -> {
+      List<String> seen = attemptHeaders.computeIfAbsent(request, r -> new CopyOnWriteArrayList<>());
+      seen.add(headers.get(Loopback.ATTEMPT));
+      if (seen.size() <= 2) {
+        throw Status.UNAVAILABLE.withDescription("injected failure " + seen.size()).asRuntimeException();
+      }
+      return "ok:" + request;
+    });
+    toFlaky = guarded(channel(flaky), Tier.CACHE, "test.Flaky",
+        DownstreamGuard.builder("flaky").retry(retry("flaky").perAttemptCap(Duration.ofMillis(500)).build()).build());
+
+    Server slow = Loopback.serve(SLOW, Tier.CACHE, (request, headers) -> {
+      slowCalls.incrementAndGet();
+      CountDownLatch cancelled = new CountDownLatch(1);
+      io.grpc.Context.current().addListener(c -> cancelled.countDown(), Runnable::run);
+      if (cancelled.await(5, TimeUnit.SECONDS)) {
+        slowCancelled.countDown();
+      }
+      return "too late";
+    });
+    toSlow = guarded(channel(slow), Tier.CACHE, "test.Slow",
+        DownstreamGuard.builder("slow").retry(retry("slow").perAttemptCap(Duration.ofMillis(300)).build()).build());
+
+    // origin -> hop A -> hop B -> leaf; every hop configures 3 attempts.
+    Server leaf = Loopback.serve(LEAF, Tier.CACHE, (request, headers) -> {
+      leafCalls.computeIfAbsent(request, r -> new AtomicInteger()).incrementAndGet();
+      throw Status.UNAVAILABLE.withDescription("leaf down").asRuntimeException();
+    });
+    Channel toLeafDefault = guarded(channel(leaf), Tier.CACHE, "test.Leaf",
+        DownstreamGuard.builder("leaf").retry(retry("leaf").build()).build());
+    Channel toLeafEveryHop = guarded(channel(leaf), Tier.CACHE, "test.Leaf", DownstreamGuard.builder("leaf")
+        .retry(retry("leaf").amplificationRule(AmplificationRule.everyHop()).build()).build());
+    Server hopB = Loopback.serve(HOP_B, Tier.SERVICE, (request, headers) ->
+        call(request.startsWith("every-hop") ? toLeafEveryHop : toLeafDefault, LEAF, request));
+    Channel toHopBDefault = guarded(channel(hopB), Tier.SERVICE, "test.HopB",
+        DownstreamGuard.builder("hop-b").retry(retry("hop-b").build()).build());
+    Channel toHopBEveryHop = guarded(channel(hopB), Tier.SERVICE, "test.HopB", DownstreamGuard.builder("hop-b")
+        .retry(retry("hop-b").amplificationRule(AmplificationRule.everyHop()).build()).build());
+    Server hopA = Loopback.serve(HOP_A, Tier.SERVICE, (request, headers) ->
+        call(request.startsWith("every-hop") ? toHopBEveryHop : toHopBDefault, HOP_B, request));
+    toHopA = guarded(channel(hopA), Tier.SERVICE, "test.HopA",
+        DownstreamGuard.builder("hop-a").retry(retry("hop-a").amplificationRule(AmplificationRule.everyHop()).build())
+            .build());
+
+    Server fragile = Loopback.serve(FRAGILE, Tier.CACHE, (request, headers) -> {
+      fragileCalls.incrementAndGet();
+      if (!fragileUp) {
+        throw Status.UNAVAILABLE.withDescription("fragile down").asRuntimeException();
+      }
+      return "fresh";
+    });
+    fragileGuard = DownstreamGuard.builder("fragile")
+        .retry(retry("fragile").maxAttempts(1).ticker(breakerTime).build())
+        .circuitBreaker(CircuitBreakerConfig.custom()
+            .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+            .slidingWindowSize(2).minimumNumberOfCalls(2).failureRateThreshold(50)
+            .waitDurationInOpenState(Duration.ofSeconds(30)).permittedNumberOfCallsInHalfOpenState(1).build())
+        .build();
+    toFragile = guarded(channel(fragile), Tier.CACHE, "test.Fragile", fragileGuard);
+  }
+
+  @AfterAll
+  static void stopServers() throws InterruptedException {
+    Loopback.shutdown(resources);
+  }
+
+  static RequestScope origin(Duration budget) {
+    return RequestScope.newRoot(Tier.GATEWAY).budget(budget).open();
+  }
+
+  @Test
+  void downstreamFailingTwiceThenSucceedingIsRetriedWithAttemptHeadersOneTwoThree() {
+    try (RequestScope request = origin(Duration.ofSeconds(3)); Scope s = request.makeCurrent()) {
+      assertThat(call(toFlaky, FLAKY, "r1")).isEqualTo("ok:r1");
+    }
+    assertThat(attemptHeaders.get("r1")).containsExactly("1", "2", "3");
+  }
+
+  @Test
+  void slowDownstreamWith500msLeftAndA300msCapGetsExactlyOneAttemptWhichIsCancelled() throws Exception {
+    long start = System.nanoTime();
+    try (RequestScope request = origin(Duration.ofMillis(500)); Scope s = request.makeCurrent()) {
+      assertThatThrownBy(() -> call(toSlow, SLOW, "slow"))
+          .isInstanceOf(StatusRuntimeException.class)
+          .satisfies(e -> assertThat(((StatusRuntimeException) e).getStatus().getCode())
+              .isEqualTo(Status.Code.DEADLINE_EXCEEDED))
+          .hasMessageContaining("not retrying slow");
+    }
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(480));
+    assertThat(slowCancelled.await(2, TimeUnit.SECONDS)).isTrue(); // the server's work was stopped
+    assertThat(slowCalls).hasValue(1);
+  }
+
+  @Test
+  void chainOfThreeRetryingHopsCallsTheFailingLeafOnlyAsOftenAsTheOriginAllows() {
+    try (RequestScope request = origin(Duration.ofSeconds(4)); Scope s = request.makeCurrent()) {
+      assertThatThrownBy(() -> call(toHopA, HOP_A, "default-rule")).isInstanceOf(StatusRuntimeException.class);
+    }
+    assertThat(leafCalls.get("default-rule")).hasValue(3); // not 3 x 3 x 3
+  }
+
+  @Test
+  void withoutTheAmplificationRuleTheRetriesMultiply() {
+    try (RequestScope request = origin(Duration.ofSeconds(4)); Scope s = request.makeCurrent()) {
+      assertThatThrownBy(() -> call(toHopA, HOP_A, "every-hop")).isInstanceOf(StatusRuntimeException.class);
+    }
+    assertThat(leafCalls.get("every-hop")).hasValue(27);
+  }
+
+  @Test
+  void burstOfFailingRequestsRetriesWithinTheRetryBudget() throws Exception {
+    Server leaf = Loopback.serve(LEAF, Tier.CACHE, (request, headers) -> {
+      leafCalls.computeIfAbsent("burst", r -> new AtomicInteger()).incrementAndGet();
+      throw Status.UNAVAILABLE.withDescription("leaf down").asRuntimeException();
+    });
+    double ratio = 0.1;
+    int floorPerSecond = 1;
+    Duration window = Duration.ofSeconds(10);
+    Channel toLeaf = guarded(channel(leaf), Tier.CACHE, "test.Leaf", DownstreamGuard.builder("leaf")
+        .retry(retry("leaf").retryBudget(RetryBudget.builder().ratio(ratio).minRetriesPerSecond(floorPerSecond)
+            .window(window).build()).build()).build());
+    int requests = 60;
+    List<com.google.common.util.concurrent.ListenableFuture<String>> calls = new ArrayList<>();
+    try (RequestScope request = origin(Duration.ofSeconds(4)); Scope s = request.makeCurrent()) {
+      for (int i = 0; i < requests; i++) {
+        calls.add(ClientCalls.futureUnaryCall(toLeaf.newCall(LEAF, CallOptions.DEFAULT), "burst"));
+      }
+      for (var call : calls) {
+        assertThatThrownBy(call::get).hasCauseInstanceOf(StatusRuntimeException.class);
+      }
+    }
+    int retries = leafCalls.get("burst").get() - requests;
+    assertThat(retries).isLessThanOrEqualTo((int) (ratio * requests + floorPerSecond * window.toSeconds()));
+    assertThat(retries).isPositive();
+  }
+
+  @Test
+  void openBreakerServesTheFallbackMarkedDegradedAndRecoversAfterTheWait() {
+    AtomicReference<Metadata> responseHeaders = new AtomicReference<>();
+    AtomicReference<Metadata> trailers = new AtomicReference<>();
+    Channel capturing = ClientInterceptors.intercept(toFragile,
+        MetadataUtils.newCaptureMetadataInterceptor(responseHeaders, trailers));
+    try (RequestScope request = origin(Duration.ofSeconds(3)); Scope s = request.makeCurrent()) {
+      call(capturing, FRAGILE, "a");
+      call(capturing, FRAGILE, "b");
+      assertThat(fragileGuard.circuitBreaker().getState()).isEqualTo(CircuitBreaker.State.OPEN);
+      int before = fragileCalls.get();
+
+      assertThat(call(capturing, FRAGILE, "c")).isEqualTo("stale");
+      assertThat(responseHeaders.get().get(ResilienceClientInterceptor.DEGRADED)).isEqualTo("circuit_open");
+      assertThat(fragileCalls).hasValue(before);
+
+      fragileUp = true;
+      breakerTime.advance(Duration.ofSeconds(30).plusMillis(1));
+      assertThat(call(capturing, FRAGILE, "d")).isEqualTo("fresh");
+      assertThat(responseHeaders.get().get(ResilienceClientInterceptor.DEGRADED)).isNull();
+      assertThat(fragileGuard.circuitBreaker().getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+    }
+  }
+}
