@@ -7,7 +7,7 @@ import io.opentelemetry.context.Scope;
 import io.reqctx.RequestCtx;
 import io.reqctx.RequestScope;
 import io.reqctx.Tier;
-import io.reqctx.testing.ContextHygieneExtension;
+import io.reqctx.testing.StrictLeakExtension;
 import io.reqctx.testing.FakeTicker;
 import java.io.IOException;
 import java.time.Duration;
@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(ContextHygieneExtension.class)
+@ExtendWith(StrictLeakExtension.class)
 class BudgetRetryTest {
   private final FakeTicker ticker = new FakeTicker();
 

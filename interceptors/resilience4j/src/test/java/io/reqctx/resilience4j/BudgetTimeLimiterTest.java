@@ -7,7 +7,7 @@ import io.opentelemetry.context.Scope;
 import io.reqctx.RequestCtx;
 import io.reqctx.RequestScope;
 import io.reqctx.Tier;
-import io.reqctx.testing.ContextHygieneExtension;
+import io.reqctx.testing.StrictLeakExtension;
 import io.reqctx.testing.FakeTicker;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(ContextHygieneExtension.class)
+@ExtendWith(StrictLeakExtension.class)
 class BudgetTimeLimiterTest {
   private final FakeTicker ticker = new FakeTicker();
 

@@ -26,7 +26,7 @@ import io.reqctx.resilience4j.AmplificationRule;
 import io.reqctx.resilience4j.BudgetRetryConfig;
 import io.reqctx.resilience4j.DownstreamGuard;
 import io.reqctx.resilience4j.RetryBudget;
-import io.reqctx.testing.ContextHygieneExtension;
+import io.reqctx.testing.StrictLeakExtension;
 import io.reqctx.testing.FakeTicker;
 import io.reqctx.transport.ClientConfig;
 import java.time.Duration;
@@ -45,7 +45,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The interceptor with reqctx-grpc's interceptors, against real Netty servers on 127.0.0.1. */
-@ExtendWith(ContextHygieneExtension.class)
+@ExtendWith(StrictLeakExtension.class)
 class ResilienceClientInterceptorLoopbackTest {
   static final MethodDescriptor<String, String> FLAKY = Loopback.unary("test.Flaky/Call");
   static final MethodDescriptor<String, String> SLOW = Loopback.unary("test.Slow/Call");
