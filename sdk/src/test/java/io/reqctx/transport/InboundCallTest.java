@@ -147,4 +147,27 @@ class InboundCallTest {
     assertThat(spans.getFinishedSpanItems()).isEmpty();
     assertThat(call.ctx().spanContext().getTraceId()).isEqualTo(TRACE_ID);
   }
+
+  @Test
+  void cancelAndDeadlineBecomeSpanEventsWithTheirCause() {
+    try (InboundCall cancelled = InboundCall.open(config(Trust.TRUSTED).build(), FULL, "svc/Cancelled", null)) {
+      cancelled.cancel(new RuntimeException("client reset the stream"));
+    }
+    try (InboundCall expired = InboundCall.open(config(Trust.TRUSTED).build(), FULL, "svc/Expired", Duration.ofMillis(50))) {
+      ticker.advance(Duration.ofMillis(50));
+    }
+    try (InboundCall ok = InboundCall.open(config(Trust.TRUSTED).build(), FULL, "svc/Ok", null)) {
+      assertThat(ok.rejection()).isNull();
+    }
+
+    Map<String, SpanData> byName = new java.util.HashMap<>();
+    spans.getFinishedSpanItems().forEach(span -> byName.put(span.getName(), span));
+    assertThat(byName.get("svc/Cancelled").getEvents()).singleElement().satisfies(event -> {
+      assertThat(event.getName()).isEqualTo("reqctx.cancelled");
+      assertThat(event.getAttributes().asMap().toString()).contains("client reset the stream");
+    });
+    assertThat(byName.get("svc/Expired").getEvents()).singleElement()
+        .satisfies(event -> assertThat(event.getName()).isEqualTo("reqctx.deadline_exceeded"));
+    assertThat(byName.get("svc/Ok").getEvents()).as("closing is not a cancel").isEmpty();
+  }
 }

@@ -53,21 +53,32 @@ final class ServerCallBinding<ReqT, RespT> {
       Metadata headers,
       ServerCallHandler<ReqT, RespT> next) {
     long remainingNanos = inbound.ctx().deadline().orElseThrow().remainingNanos();
-    Context.CancellableContext grpcContext =
-        serverContext.withDeadline(Deadline.after(remainingNanos, TimeUnit.NANOSECONDS), DeadlineTimer.INSTANCE);
+    Context.CancellableContext grpcContext;
+    // Derived from the current grpc context while the reqctx context is attached: a grpc context
+    // storage backed by OpenTelemetry's (the override in OpenTelemetry's gRPC instrumentation) then
+    // carries the reqctx context inside the grpc one. With grpc's own storage this is serverContext.
+    try (Scope ignored = RequestCtx.attach(inbound.context())) {
+      grpcContext =
+          Context.current().withDeadline(Deadline.after(remainingNanos, TimeUnit.NANOSECONDS), DeadlineTimer.INSTANCE);
+    }
     ServerCallBinding<ReqT, RespT> binding = new ServerCallBinding<>(inbound, serverContext, grpcContext, call);
     grpcContext.addListener(binding.grpcCancelled, DIRECT);
     binding.scopeCancelled = inbound.ctx().onCancel(binding::scopeCancelled);
 
     ServerCall.Listener<ReqT> delegate;
-    Context previous = grpcContext.attach();
+    // The OpenTelemetry context first, the grpc one on top: when grpc's context storage is backed by
+    // OpenTelemetry's (OpenTelemetry's gRPC instrumentation ships such an override), attaching in the
+    // other order would hide the grpc context.
     try (Scope ignored = RequestCtx.attach(inbound.context())) {
-      delegate = next.startCall(binding.call, headers);
+      Context previous = grpcContext.attach();
+      try {
+        delegate = next.startCall(binding.call, headers);
+      } finally {
+        grpcContext.detach(previous);
+      }
     } catch (RuntimeException | Error e) {
       binding.finish(Outcome.ERROR);
       throw e;
-    } finally {
-      grpcContext.detach(previous);
     }
     return binding.new BoundListener(delegate);
   }
@@ -114,11 +125,13 @@ final class ServerCallBinding<ReqT, RespT> {
     }
 
     private void inContext(Runnable callback) {
-      Context previous = grpcContext.attach();
       try (Scope ignored = RequestCtx.attach(inbound.context())) {
-        callback.run();
-      } finally {
-        grpcContext.detach(previous);
+        Context previous = grpcContext.attach();
+        try {
+          callback.run();
+        } finally {
+          grpcContext.detach(previous);
+        }
       }
     }
 
