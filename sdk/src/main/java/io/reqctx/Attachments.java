@@ -1,5 +1,6 @@
 package io.reqctx;
 
+import com.google.errorprone.annotations.MustBeClosed;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.context.Context;
@@ -24,6 +25,8 @@ final class Attachments {
 
   private Attachments() {}
 
+  @MustBeClosed
+  @SuppressWarnings("MustBeClosedChecker") // the OpenTelemetry scope is owned, and closed, by the returned one
   static Scope attach(Context context) {
     Scope otel = context.makeCurrent();
     MdcRestore mdc = MDC_ENABLED ? MdcRestore.apply(context) : null;

@@ -1,12 +1,5 @@
 package io.reqctx;
 
-import jdk.jfr.Category;
-import jdk.jfr.Description;
-import jdk.jfr.Event;
-import jdk.jfr.Label;
-import jdk.jfr.Name;
-import jdk.jfr.StackTrace;
-import jdk.jfr.Timespan;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -79,48 +72,4 @@ final class FlightEvents {
     }
     return sb.toString();
   }
-}
-
-@Name("io.reqctx.Scope")
-@Label("Request Scope")
-@Category({"reqctx"})
-@Description("A request scope, from open to close")
-@StackTrace(false)
-final class ScopeFlightEvent extends Event {
-  @Label("Request Id") String requestId;
-  @Label("Tier") String tier;
-  @Label("Hop") int hop;
-  @Label("Budget at Open") @Timespan long budget;
-  @Label("Outcome") String outcome;
-  @Label("Work After Cancel") @Timespan long workAfterCancel;
-}
-
-@Name("io.reqctx.Cancel")
-@Label("Request Cancelled")
-@Category({"reqctx"})
-@StackTrace(false)
-final class CancelFlightEvent extends Event {
-  @Label("Request Id") String requestId;
-  @Label("Tier") String tier;
-  @Label("Cause") String cause;
-}
-
-@Name("io.reqctx.DeadlineExceeded")
-@Label("Deadline Exceeded")
-@Category({"reqctx"})
-@StackTrace(false)
-final class DeadlineExceededFlightEvent extends Event {
-  @Label("Request Id") String requestId;
-  @Label("Tier") String tier;
-  @Label("Budget") @Timespan long budget;
-}
-
-@Name("io.reqctx.Leak")
-@Label("Leak")
-@Category({"reqctx"})
-@StackTrace(false)
-final class LeakFlightEvent extends Event {
-  @Label("Kind") String kind;
-  @Label("Description") String description;
-  @Label("Creation Site") String creationSite;
 }

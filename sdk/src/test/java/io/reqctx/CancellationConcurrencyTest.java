@@ -66,6 +66,7 @@ class CancellationConcurrencyTest {
   }
 
   @RepeatedTest(20)
+  @SuppressWarnings("MustBeClosedChecker") // the scopes are collected and closed after the race
   void parentCancelledWhileChildrenAreCreatedLeavesEveryChildCancelled() throws Exception {
     RequestScope parent = RequestScope.newRoot(Tier.SERVICE).open();
     Set<RequestScope> children = ConcurrentHashMap.newKeySet();

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FlightEventsTest {
 
   @Test
+  @SuppressWarnings("MustBeClosedChecker") // leaks a child on purpose
   void recordingContainsScopeCancelDeadlineAndLeakEvents(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("reqctx.jfr");
     try (Recording recording = new Recording()) {

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Each kind of leak, produced on purpose and caught (so this class cannot use the strict extension). */
 @ExtendWith(ContextHygieneExtension.class)
+@SuppressWarnings("MustBeClosedChecker") // the leaks under test
 class LeakDetectionTest {
   private static final Duration BOUND = Duration.ofSeconds(10);
   private final List<LeakReport> leaks = new CopyOnWriteArrayList<>();

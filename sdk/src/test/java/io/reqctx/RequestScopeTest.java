@@ -1,5 +1,6 @@
 package io.reqctx;
 
+import com.google.errorprone.annotations.MustBeClosed;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.opentelemetry.context.Scope;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(StrictLeakExtension.class)
 class RequestScopeTest {
   private final FakeTicker ticker = new FakeTicker();
+  @MustBeClosed
   private RequestScope service(Duration budget) {
     return RequestScope.newRoot(Tier.SERVICE).ticker(ticker).budget(budget).requestId("req-1").open();
   }
@@ -68,6 +70,7 @@ class RequestScopeTest {
   }
 
   @Test
+  @SuppressWarnings("MustBeClosedChecker") // closed by hand to look at the state after close
   void closingDisarmsTheDeadlineAlarm() {
     RequestScope scope = service(Duration.ofMillis(100));
     assertThat(ticker.pendingAlarms()).isEqualTo(1);
@@ -156,6 +159,7 @@ class RequestScopeTest {
   }
 
   @Test
+  @SuppressWarnings("MustBeClosedChecker") // closed by hand, twice, on purpose
   void closeCancelsTheScopeButIsNotReportedAsACancel() {
     List<Throwable> cancels = new CopyOnWriteArrayList<>();
     try (ScopeObserver.Registration r = ScopeObserver.register(new ScopeObserver() {

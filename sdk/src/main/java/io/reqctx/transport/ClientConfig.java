@@ -62,12 +62,12 @@ public final class ClientConfig {
     return policy;
   }
 
-  /** Where the propagator and the tracer come from. */
   /** The metrics recorded for calls under this config. */
   ReqCtxMetrics metrics() {
     return metrics;
   }
 
+  /** Where the propagator and the tracer come from. */
   public OpenTelemetry openTelemetry() {
     return openTelemetry;
   }

@@ -55,6 +55,7 @@ final class InboundCallImpl implements InboundCall {
     this.rejection = rejection;
   }
 
+  @SuppressWarnings("MustBeClosedChecker") // the scope is owned, and closed, by the returned call
   static InboundCall open(
       ServerConfig config, HeaderReader headers, String method, @Nullable Duration inboundRemaining) {
     requireNonNull(config, "config");

@@ -86,12 +86,12 @@ public final class ServerConfig {
     return maxHops;
   }
 
-  /** Where the propagator and the tracer come from. */
   /** The metrics recorded for calls under this config. */
   ReqCtxMetrics metrics() {
     return metrics;
   }
 
+  /** Where the propagator and the tracer come from. */
   public OpenTelemetry openTelemetry() {
     return openTelemetry;
   }

@@ -139,6 +139,7 @@ class InboundCallTest {
   }
 
   @Test
+  @SuppressWarnings("MustBeClosedChecker") // closed by hand, twice, on purpose
   void closeActsOnceAndSpansCanBeSwitchedOff() {
     InboundCall call = InboundCall.open(config(Trust.TRUSTED).spans(SpanMode.OFF).build(), FULL, "svc/M", null);
     call.close(Outcome.ERROR);

@@ -1,5 +1,6 @@
 package io.reqctx.transport;
 
+import com.google.errorprone.annotations.MustBeClosed;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
@@ -35,6 +36,7 @@ class OutboundCallTest {
       .build();
   final FakeTicker ticker = new FakeTicker();
 
+  @MustBeClosed
   RequestScope scope(Duration budget) {
     return RequestScope.newRoot(Tier.SERVICE).ticker(ticker).budget(budget).requestId("req-9").hopCount(2)
         .value(TENANT, "acme").value(SECRET, "s3cr3t").value(LOCAL, "never").open();
