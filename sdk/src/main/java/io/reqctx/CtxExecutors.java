@@ -89,10 +89,13 @@ public final class CtxExecutors {
   public static <T> CompletableFuture<T> supplyAsync(Supplier<T> supplier, Executor executor) {
     requireNonNull(supplier, "supplier");
     requireNonNull(executor, "executor");
-    BoundTask bound = new BoundTask(Context.current(), OnCancel.INTERRUPT);
+    Context context = Context.current();
     CompletableFuture<T> future = new CompletableFuture<>();
+    // Registered before the task's own listener: the future fails before the task is interrupted, so
+    // a task that returns a value once interrupted cannot complete it.
     RequestCtx.CancelRegistration onRequestCancel =
-        bound.ctx().onCancel(cause -> future.completeExceptionally(cancellation(cause)));
+        RequestCtx.fromContext(context).onCancel(cause -> future.completeExceptionally(cancellation(cause)));
+    BoundTask bound = new BoundTask(context, OnCancel.INTERRUPT);
     future.whenComplete((v, e) -> {
       onRequestCancel.remove();
       if (future.isCancelled()) {
