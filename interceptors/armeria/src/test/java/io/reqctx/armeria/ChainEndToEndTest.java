@@ -128,6 +128,8 @@ class ChainEndToEndTest {
   static String service(String tag) {
     record(tag + "/service");
     RequestCtx.current().onCancel(cause -> latch(tag + "/service-cancelled").countDown());
+    io.grpc.Context.current().addListener(
+        context -> latch(tag + "/service-grpc-context-cancelled").countDown(), Runnable::run);
     AggregatedHttpResponse cached = toCache.get("/cache?tag=" + tag).aggregate().join();
     return cached.status().code() + ":" + cached.contentUtf8();
   }
@@ -296,6 +298,7 @@ class ChainEndToEndTest {
     response.abort();
 
     assertThat(latch("hang-disconnect/service-cancelled").await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(latch("hang-disconnect/service-grpc-context-cancelled").await(5, TimeUnit.SECONDS)).isTrue();
     assertThat(latch("hang-disconnect/cache-cancelled").await(5, TimeUnit.SECONDS)).isTrue();
     assertThat(done).isCompletedExceptionally();
   }
