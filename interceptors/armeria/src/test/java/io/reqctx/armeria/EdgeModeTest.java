@@ -12,7 +12,6 @@ import com.linecorp.armeria.common.ResponseHeaders;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.testing.junit5.server.ServerExtension;
-import io.netty.util.AsciiString;
 import io.reqctx.CtxKey;
 import io.reqctx.KeyCodec;
 import io.reqctx.RequestCtx;
@@ -194,9 +193,5 @@ class EdgeModeTest {
     assertThat(internal.authSubject()).isEqualTo("svc-a");
     assertThat(internal.remainingMillis()).isLessThanOrEqualTo(900);
     assertThat(response.headers().names()).noneMatch(name -> name.toString().startsWith("reqctx-"));
-  }
-
-  static boolean isReqctx(AsciiString name) {
-    return name.toString().startsWith("reqctx-");
   }
 }
