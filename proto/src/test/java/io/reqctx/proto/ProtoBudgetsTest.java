@@ -9,8 +9,8 @@ import com.google.protobuf.DescriptorProtos.MethodDescriptorProto;
 import com.google.protobuf.DescriptorProtos.MethodOptions;
 import com.google.protobuf.DescriptorProtos.ServiceDescriptorProto;
 import com.google.protobuf.DescriptorProtos.ServiceOptions;
-import com.google.protobuf.Descriptors;
 import com.google.protobuf.Descriptors.DescriptorValidationException;
+import com.google.protobuf.Descriptors;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
@@ -23,6 +23,7 @@ import io.reqctx.samples.proto.CacheServiceGrpc;
 import io.reqctx.samples.proto.CacheServiceProto;
 import io.reqctx.samples.proto.InventoryServiceGrpc;
 import io.reqctx.samples.proto.OrderServiceGrpc;
+import io.reqctx.testing.StrictLeakExtension;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -30,7 +31,9 @@ import java.time.Duration;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(StrictLeakExtension.class)
 class ProtoBudgetsTest {
 
   @Test

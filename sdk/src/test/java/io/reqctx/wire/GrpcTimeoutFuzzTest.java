@@ -4,13 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.code_intelligence.jazzer.mutation.annotation.NotNull;
+import io.reqctx.testing.StrictLeakExtension;
 import java.util.OptionalLong;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Fuzz test for {@link GrpcTimeout#parseNanos}. Without {@code JAZZER_FUZZ} it replays the seeds in
  * {@code GrpcTimeoutFuzzTestInputs/parseNanos/}; see docs/WIRE.md for the long-running command.
  */
+@ExtendWith(StrictLeakExtension.class)
 class GrpcTimeoutFuzzTest {
 
   /** Independent statement of the grammar, from the gRPC over HTTP/2 spec. */

@@ -2,12 +2,15 @@ package io.reqctx.wire;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.reqctx.testing.StrictLeakExtension;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+@ExtendWith(StrictLeakExtension.class)
 class GrpcTimeoutTest {
 
   private static final long SECOND = 1_000_000_000L;

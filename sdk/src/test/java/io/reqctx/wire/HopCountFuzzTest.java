@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.code_intelligence.jazzer.mutation.annotation.NotNull;
+import io.reqctx.testing.StrictLeakExtension;
 import java.util.OptionalInt;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Fuzz test for {@link HopCount#parse}. */
+@ExtendWith(StrictLeakExtension.class)
 class HopCountFuzzTest {
 
   private static final Pattern GRAMMAR = Pattern.compile("[0-9]{1,5}");

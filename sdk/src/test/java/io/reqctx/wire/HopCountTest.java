@@ -3,11 +3,14 @@ package io.reqctx.wire;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
+import io.reqctx.testing.StrictLeakExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+@ExtendWith(StrictLeakExtension.class)
 class HopCountTest {
 
   @ParameterizedTest(name = "\"{0}\" is {1}")

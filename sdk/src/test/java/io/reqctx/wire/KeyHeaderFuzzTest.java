@@ -4,13 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.code_intelligence.jazzer.mutation.annotation.NotNull;
+import io.reqctx.testing.StrictLeakExtension;
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Fuzz tests for {@link KeyHeader}: value decoding, header-name parsing, and the encode/decode
  * round trip. In fuzzing mode pick one method, e.g. {@code -Dtest=KeyHeaderFuzzTest#decodeValue}.
  */
+@ExtendWith(StrictLeakExtension.class)
 class KeyHeaderFuzzTest {
 
   private static final int MAX_ENCODED_LENGTH = 1024;

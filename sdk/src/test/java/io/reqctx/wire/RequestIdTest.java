@@ -2,12 +2,15 @@ package io.reqctx.wire;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.reqctx.testing.StrictLeakExtension;
 import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+@ExtendWith(StrictLeakExtension.class)
 class RequestIdTest {
 
   @ParameterizedTest(name = "\"{0}\" is valid")

@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.code_intelligence.jazzer.mutation.annotation.NotNull;
+import io.reqctx.testing.StrictLeakExtension;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Fuzz test for {@link TierName#parse} and {@link TierName#isValid}. */
+@ExtendWith(StrictLeakExtension.class)
 class TierNameFuzzTest {
 
   private static final Pattern GRAMMAR = Pattern.compile("[a-z][a-z0-9_-]{0,31}");

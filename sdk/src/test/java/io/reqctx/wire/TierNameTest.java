@@ -2,10 +2,13 @@ package io.reqctx.wire;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.reqctx.testing.StrictLeakExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+@ExtendWith(StrictLeakExtension.class)
 class TierNameTest {
 
   @ParameterizedTest(name = "\"{0}\" is valid")

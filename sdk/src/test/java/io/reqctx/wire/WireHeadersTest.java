@@ -2,14 +2,17 @@ package io.reqctx.wire;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.reqctx.testing.StrictLeakExtension;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+@ExtendWith(StrictLeakExtension.class)
 class WireHeadersTest {
 
   private static final List<Class<?>> CODECS =
