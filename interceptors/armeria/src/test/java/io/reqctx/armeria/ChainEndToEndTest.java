@@ -29,6 +29,7 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import io.reqctx.CtxKey;
 import io.reqctx.KeyCodec;
 import io.reqctx.RequestCtx;
+import io.reqctx.grpc.TestRpc;
 import io.reqctx.RequestScope;
 import io.reqctx.Tier;
 import io.reqctx.testing.FakeTicker;
@@ -62,14 +63,14 @@ class ChainEndToEndTest {
   static final CtxKey<String> TENANT = CtxKey.propagated("tenant", KeyCodec.string()).build();
   static final CtxKey<Long> PRIORITY = CtxKey.propagated("priority", KeyCodec.int64()).build();
   static final CtxKey<String> AUTH_SUBJECT = CtxKey.propagated("auth-subject", KeyCodec.string()).sensitive().build();
-  static final MethodDescriptor<String, String> SERVICE = TestSupport.unary("chain.Service/Call");
+  static final MethodDescriptor<String, String> SERVICE = TestRpc.unary("chain.Service/Call");
 
   /** What a handler saw, keyed by "<tag>/<hop name>". */
   record Seen(long remainingMillis, long grpcDeadlineMillis, String requestId, int hop, String traceId,
       String tenant, Long priority, String authSubject, String mdcTraceId, String mdcRequestId) {}
 
   static final InMemorySpanExporter spans = InMemorySpanExporter.create();
-  static final OpenTelemetrySdk otel = TestSupport.openTelemetry(spans);
+  static final OpenTelemetrySdk otel = TestRpc.openTelemetry(spans);
   static final Map<String, Seen> seen = new ConcurrentHashMap<>();
   static final Map<String, CountDownLatch> latches = new ConcurrentHashMap<>();
   static volatile Channel toService;
@@ -84,7 +85,7 @@ class ChainEndToEndTest {
       sb.service("/gateway", gateway().decorate(ReqCtxService.newDecorator(serverConfig(Tier.GATEWAY, Trust.EDGE))));
       sb.service(ReqCtxGrpcService.configure(
               GrpcService.builder()
-                  .addService(TestSupport.service(SERVICE, ChainEndToEndTest::service))
+                  .addService(TestRpc.service(SERVICE, ChainEndToEndTest::service))
                   .useBlockingTaskExecutor(true),
               serverConfig(Tier.SERVICE, Trust.TRUSTED))
           .build());

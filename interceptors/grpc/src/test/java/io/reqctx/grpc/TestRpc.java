@@ -23,11 +23,14 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
-/** String-in, string-out unary services on real Netty servers, without protoc. */
-final class TestRpc {
+/**
+ * String-in, string-out unary services on real Netty servers, without protoc. Shared with the other
+ * modules' tests through this module's test jar.
+ */
+public final class TestRpc {
   private TestRpc() {}
 
-  static final MethodDescriptor.Marshaller<String> UTF8 =
+  public static final MethodDescriptor.Marshaller<String> UTF8 =
       new MethodDescriptor.Marshaller<>() {
         @Override
         public InputStream stream(String value) {
@@ -44,7 +47,7 @@ final class TestRpc {
         }
       };
 
-  static MethodDescriptor<String, String> unary(String fullMethodName) {
+  public static MethodDescriptor<String, String> unary(String fullMethodName) {
     return MethodDescriptor.<String, String>newBuilder()
         .setType(MethodDescriptor.MethodType.UNARY)
         .setFullMethodName(fullMethodName)
@@ -54,11 +57,11 @@ final class TestRpc {
   }
 
   /** A handler that answers a request synchronously or throws a {@code StatusRuntimeException}. */
-  interface Handler {
+  public interface Handler {
     String handle(String request) throws Exception;
   }
 
-  static ServerServiceDefinition service(MethodDescriptor<String, String> method, Handler handler) {
+  public static ServerServiceDefinition service(MethodDescriptor<String, String> method, Handler handler) {
     String serviceName = MethodDescriptor.extractFullServiceName(method.getFullMethodName());
     return ServerServiceDefinition.builder(serviceName)
         .addMethod(
@@ -77,7 +80,7 @@ final class TestRpc {
   }
 
   /** Starts a Netty server on 127.0.0.1, a free port, with the interceptors (the last runs first). */
-  static Server start(ServerServiceDefinition service, ServerInterceptor... interceptors) {
+  public static Server start(ServerServiceDefinition service, ServerInterceptor... interceptors) {
     try {
       return NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
           .addService(ServerInterceptors.intercept(service, interceptors))
@@ -89,11 +92,11 @@ final class TestRpc {
     }
   }
 
-  static ManagedChannel channelTo(Server server) {
+  public static ManagedChannel channelTo(Server server) {
     return ManagedChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
   }
 
-  static void shutdown(Iterable<? extends Object> resources) throws InterruptedException {
+  public static void shutdown(Iterable<? extends Object> resources) throws InterruptedException {
     for (Object resource : resources) {
       if (resource instanceof ManagedChannel channel) {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
@@ -104,7 +107,7 @@ final class TestRpc {
   }
 
   /** A real OpenTelemetry SDK exporting to memory, with the W3C trace-context propagator. */
-  static OpenTelemetrySdk openTelemetry(InMemorySpanExporter exporter) {
+  public static OpenTelemetrySdk openTelemetry(InMemorySpanExporter exporter) {
     return OpenTelemetrySdk.builder()
         .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(exporter)).build())
         .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))

@@ -16,12 +16,9 @@ import io.reqctx.Tier;
 import io.reqctx.grpc.ReqCtxServerInterceptor;
 import io.reqctx.transport.ServerConfig;
 import io.reqctx.transport.Trust;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -30,31 +27,6 @@ final class Loopback {
   private Loopback() {}
 
   static final Metadata.Key<String> ATTEMPT = Metadata.Key.of("reqctx-attempt", Metadata.ASCII_STRING_MARSHALLER);
-
-  private static final MethodDescriptor.Marshaller<String> UTF8 = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(String value) {
-      return new ByteArrayInputStream(value.getBytes(StandardCharsets.UTF_8));
-    }
-
-    @Override
-    public String parse(InputStream stream) {
-      try {
-        return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
-
-  static MethodDescriptor<String, String> unary(String fullMethodName) {
-    return MethodDescriptor.<String, String>newBuilder()
-        .setType(MethodDescriptor.MethodType.UNARY)
-        .setFullMethodName(fullMethodName)
-        .setRequestMarshaller(UTF8)
-        .setResponseMarshaller(UTF8)
-        .build();
-  }
 
   interface Handler {
     String handle(String request, Metadata headers) throws Exception;

@@ -22,6 +22,7 @@ import io.opentelemetry.context.Scope;
 import io.reqctx.RequestScope;
 import io.reqctx.Tier;
 import io.reqctx.grpc.ReqCtxClientInterceptor;
+import io.reqctx.grpc.TestRpc;
 import io.reqctx.resilience4j.AmplificationRule;
 import io.reqctx.resilience4j.BudgetRetryConfig;
 import io.reqctx.resilience4j.DownstreamGuard;
@@ -47,12 +48,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /** The interceptor with reqctx-grpc's interceptors, against real Netty servers on 127.0.0.1. */
 @ExtendWith(StrictLeakExtension.class)
 class ResilienceClientInterceptorLoopbackTest {
-  static final MethodDescriptor<String, String> FLAKY = Loopback.unary("test.Flaky/Call");
-  static final MethodDescriptor<String, String> SLOW = Loopback.unary("test.Slow/Call");
-  static final MethodDescriptor<String, String> HOP_A = Loopback.unary("test.HopA/Call");
-  static final MethodDescriptor<String, String> HOP_B = Loopback.unary("test.HopB/Call");
-  static final MethodDescriptor<String, String> LEAF = Loopback.unary("test.Leaf/Call");
-  static final MethodDescriptor<String, String> FRAGILE = Loopback.unary("test.Fragile/Call");
+  static final MethodDescriptor<String, String> FLAKY = TestRpc.unary("test.Flaky/Call");
+  static final MethodDescriptor<String, String> SLOW = TestRpc.unary("test.Slow/Call");
+  static final MethodDescriptor<String, String> HOP_A = TestRpc.unary("test.HopA/Call");
+  static final MethodDescriptor<String, String> HOP_B = TestRpc.unary("test.HopB/Call");
+  static final MethodDescriptor<String, String> LEAF = TestRpc.unary("test.Leaf/Call");
+  static final MethodDescriptor<String, String> FRAGILE = TestRpc.unary("test.Fragile/Call");
 
   static final List<Object> resources = new ArrayList<>();
   static final Map<String, List<String>> attemptHeaders = new ConcurrentHashMap<>();
