@@ -1,0 +1,66 @@
+package io.reqctx.armeria;
+
+import com.linecorp.armeria.common.RequestContext;
+import com.linecorp.armeria.common.util.TimeoutMode;
+import com.linecorp.armeria.server.ServiceRequestContext;
+import io.netty.util.AttributeKey;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
+import io.reqctx.RequestCtx;
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Ties a reqctx OpenTelemetry {@link Context} to an Armeria {@link RequestContext}: a context hook
+ * attaches it (through {@link RequestCtx#attach}, so the MDC and the leak checks apply) whenever
+ * Armeria pushes the request context — in the service, in its event loop callbacks, in {@code
+ * blockingTaskExecutor()} tasks — and detaches it when Armeria pops it; an attribute keeps it for
+ * client decorators that run where no reqctx context is current.
+ */
+final class ArmeriaContexts {
+  /** The reqctx OpenTelemetry context of the request a {@link ServiceRequestContext} serves. */
+  static final AttributeKey<Context> CONTEXT = AttributeKey.valueOf(ArmeriaContexts.class, "CONTEXT");
+
+  private ArmeriaContexts() {}
+
+  /** Makes {@code context} current whenever {@code armeriaCtx} is pushed from now on. */
+  static void hook(RequestContext armeriaCtx, Context context) {
+    armeriaCtx.hook(() -> RequestCtx.attach(context));
+  }
+
+  /**
+   * Like {@link #hook(RequestContext, Context)}, and also attaches {@code grpcContext} (the gRPC call's
+   * context with the reqctx deadline and cancellation) so plain grpc stubs used in Armeria callbacks
+   * inherit them.
+   */
+  static void hook(RequestContext armeriaCtx, Context context, io.grpc.Context grpcContext) {
+    armeriaCtx.hook(() -> {
+      io.grpc.Context previous = grpcContext.attach();
+      Scope scope = RequestCtx.attach(context);
+      return () -> {
+        scope.close();
+        grpcContext.detach(previous);
+      };
+    });
+  }
+
+  /** Sets Armeria's request timeout to the ctx deadline (from now), or times out now if it passed. */
+  static void alignRequestTimeout(ServiceRequestContext armeriaCtx, RequestCtx ctx) {
+    ctx.deadline().ifPresent(deadline -> {
+      long nanos = deadline.remainingNanos();
+      if (nanos <= 0) {
+        armeriaCtx.timeoutNow();
+      } else {
+        armeriaCtx.setRequestTimeout(TimeoutMode.SET_FROM_NOW, Duration.ofNanos(nanos));
+      }
+    });
+  }
+
+  /**
+   * The reqctx context of the service request above {@code armeriaCtx} (itself, or a client
+   * context's root), or null.
+   */
+  static @Nullable Context stored(RequestContext armeriaCtx) {
+    return armeriaCtx.attr(CONTEXT);
+  }
+}

@@ -1,0 +1,86 @@
+package io.reqctx.armeria;
+
+import com.linecorp.armeria.client.ResponseTimeoutException;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.ResponseHeaders;
+import com.linecorp.armeria.common.logging.RequestLog;
+import com.linecorp.armeria.common.util.Exceptions;
+import com.linecorp.armeria.server.RequestTimeoutException;
+import io.grpc.Status;
+import io.reqctx.DeadlineExceededException;
+import io.reqctx.RequestCtx;
+import io.reqctx.transport.Outcome;
+import io.reqctx.transport.Rejection;
+import io.reqctx.wire.WireHeaders;
+import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
+
+/** The mapping between reqctx verdicts, failures and HTTP statuses, in one place for both decorators. */
+final class HttpOutcomes {
+  /** RFC 5842 Loop Detected: the hop limit stops a call loop. */
+  static final HttpStatus LOOP_DETECTED = HttpStatus.valueOf(508);
+
+  private HttpOutcomes() {}
+
+  /** The response for a request refused before the service ran. */
+  static HttpResponse rejected(Rejection rejection, String requestId) {
+    HttpStatus status =
+        switch (rejection.reason()) {
+          case BUDGET_EXHAUSTED, CANCELLED -> HttpStatus.GATEWAY_TIMEOUT;
+          case HOP_LIMIT -> LOOP_DETECTED;
+          case TIER_VIOLATION -> HttpStatus.INTERNAL_SERVER_ERROR;
+        };
+    return text(status, rejection.message(), requestId);
+  }
+
+  /** A plain-text one-line response that quotes the request id. */
+  static HttpResponse text(HttpStatus status, String line, String requestId) {
+    ResponseHeaders headers =
+        ResponseHeaders.builder(status)
+            .contentType(MediaType.PLAIN_TEXT_UTF_8)
+            .set(WireHeaders.REQUEST_ID, requestId)
+            .build();
+    return HttpResponse.of(headers, com.linecorp.armeria.common.HttpData.ofUtf8(line + "\n"));
+  }
+
+  /**
+   * Whether {@code cause} means "the budget ran out": Armeria's request timeout (set to the ctx
+   * deadline), the scope's own deadline, an outgoing call's response timeout (set to its budget), a
+   * call not sent for lack of budget, or a gRPC {@code DEADLINE_EXCEEDED}.
+   */
+  static boolean isDeadline(@Nullable Throwable cause) {
+    if (cause == null) {
+      return false;
+    }
+    Throwable peeled = Exceptions.peel(cause);
+    if (peeled instanceof RequestTimeoutException
+        || peeled instanceof ResponseTimeoutException
+        || peeled instanceof DeadlineExceededException
+        || peeled instanceof TimeoutException) {
+      return true;
+    }
+    if (peeled instanceof RejectedCallException rejected) {
+      return rejected.rejection().reason() == Rejection.Reason.BUDGET_EXHAUSTED
+          || rejected.rejection().reason() == Rejection.Reason.CANCELLED;
+    }
+    return Status.fromThrowable(peeled).getCode() == Status.Code.DEADLINE_EXCEEDED;
+  }
+
+  /** The outcome of an exchange from its complete log and the state of the ctx it ran in. */
+  static Outcome outcomeOf(RequestLog log, RequestCtx ctx) {
+    Throwable cause = log.responseCause();
+    int status = log.responseHeaders().status().code();
+    if (status == HttpStatus.GATEWAY_TIMEOUT.code() || isDeadline(cause)) {
+      return Outcome.DEADLINE_EXCEEDED;
+    }
+    if (cause != null && (ctx.isCancelled() || Exceptions.isStreamCancelling(cause))) {
+      return Outcome.CANCELLED;
+    }
+    if (cause != null || status >= 500 || status == 0) {
+      return Outcome.ERROR;
+    }
+    return Outcome.OK;
+  }
+}
