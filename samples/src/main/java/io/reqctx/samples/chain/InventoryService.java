@@ -93,7 +93,9 @@ final class InventoryService extends InventoryServiceGrpc.InventoryServiceImplBa
       hop.finish(HopOutcome.HOP_OUTCOME_CANCELLED, "interrupted");
       response.onError(Status.CANCELLED.asRuntimeException());
     } catch (Exception e) {
-      hop.finish(hop.isCancelled() ? hop.cancelOutcome() : HopOutcome.HOP_OUTCOME_ERROR, e.toString());
+      boolean cancelled = hop.isCancelled();
+      hop.finish(cancelled ? hop.cancelOutcome() : HopOutcome.HOP_OUTCOME_ERROR,
+          cancelled ? "request cancelled while reading the cache" : "cache call failed: " + e);
       response.onError(Status.fromThrowable(e).asRuntimeException());
     }
   }

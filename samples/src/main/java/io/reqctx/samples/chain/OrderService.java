@@ -76,7 +76,7 @@ final class OrderService extends io.reqctx.samples.proto.OrderServiceGrpc.OrderS
       HopOutcome outcome = status.getCode() == Status.Code.DEADLINE_EXCEEDED
           ? HopOutcome.HOP_OUTCOME_REJECTED_BUDGET
           : HopRecorder.outcomeOf(status);
-      hops.add(hop.finish(outcome, "inventory not called: " + status.getDescription()));
+      hops.add(hop.finish(outcome, "inventory not called: refused by reqctx (" + status.getCode() + ")"));
     } else {
       List<Hop> below = HopTrailers.hops(e);
       HopOutcome outcome = hop.isCancelled() ? hop.cancelOutcome() : HopRecorder.outcomeOf(status);
