@@ -61,11 +61,10 @@ final class ServeCommand implements Callable<Integer> {
     ChainMode mode = staticTimeouts ? ChainMode.STATIC_TIMEOUTS : ChainMode.REQCTX;
     HopLog log = new HopLog(report -> print(out, report));
     Thread hook = new Thread(stopped::countDown, "reqctx-samples-shutdown");
-    try (Telemetry telemetry = Telemetry.create(otlpEndpoint, new java.io.PrintStream(System.out, true));
+    try (Telemetry telemetry = Telemetry.create(otlpEndpoint, line -> println(out, line));
         TierServer server = TierServer.start(role, port, downstream, mode, telemetry.forRole(role), log)) {
       Runtime.getRuntime().addShutdownHook(hook);
-      out.println("reqctx-samples " + role.cliName() + " listening on " + server.target());
-      out.flush();
+      println(out, "reqctx-samples " + role.cliName() + " listening on " + server.target());
       stopped.await();
     } finally {
       removeHook(hook);
@@ -86,14 +85,20 @@ final class ServeCommand implements Callable<Integer> {
     }
   }
 
+  private static void println(PrintWriter out, String line) {
+    synchronized (out) {
+      out.println(line);
+      out.flush();
+    }
+  }
+
   private static void print(PrintWriter out, HopReport report) {
     Hop hop = report.hop();
-    out.println(String.format(Locale.ROOT,
+    println(out, String.format(Locale.ROOT,
         "hop %s request=%s trace=%s received=%dms sent=%dms elapsed=%dms outcome=%s%s",
         report.role().cliName(), report.requestId().isEmpty() ? "-" : report.requestId(),
         hop.getTraceId().isEmpty() ? "-" : hop.getTraceId(), hop.getReceivedBudgetMs(), hop.getSentBudgetMs(),
         hop.getElapsedMs(), OrderView.HopView.outcomeName(hop), hop.getNote().isEmpty() ? "" : " note=\"" + hop.getNote() + "\""));
-    out.flush();
   }
 
   /** Reads a role by its command-line name. */

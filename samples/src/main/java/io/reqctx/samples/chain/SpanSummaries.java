@@ -4,7 +4,6 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
-import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -12,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 
@@ -31,7 +31,7 @@ public final class SpanSummaries implements SpanExporter {
   private static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("reqctx.outcome");
   private static final AttributeKey<String> SERVICE_NAME = AttributeKey.stringKey("service.name");
 
-  private final @Nullable PrintStream printLocalRoots;
+  private final @Nullable Consumer<String> printLocalRoots;
   private final Map<String, List<SpanData>> byTrace = new LinkedHashMap<>(64, 0.75f, false) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, List<SpanData>> eldest) {
@@ -40,7 +40,7 @@ public final class SpanSummaries implements SpanExporter {
   };
 
   /** Keeps spans for {@link #summary}; with {@code printLocalRoots}, also prints a line per local root. */
-  public SpanSummaries(@Nullable PrintStream printLocalRoots) {
+  public SpanSummaries(@Nullable Consumer<String> printLocalRoots) {
     this.printLocalRoots = printLocalRoots;
   }
 
@@ -54,7 +54,7 @@ public final class SpanSummaries implements SpanExporter {
       }
       boolean localRoot = !span.getParentSpanContext().isValid() || span.getParentSpanContext().isRemote();
       if (printLocalRoots != null && localRoot) {
-        printLocalRoots.println(summary(span.getTraceId()));
+        printLocalRoots.accept(summary(span.getTraceId()));
       }
     }
     return CompletableResultCode.ofSuccess();

@@ -18,6 +18,7 @@ import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -26,7 +27,7 @@ import org.jspecify.annotations.Nullable;
  * SpanSummaries} and, when an endpoint is given, to an OTLP/HTTP collector as well.
  *
  * <pre>{@code
- * try (Telemetry telemetry = Telemetry.create(URI.create("http://localhost:4318/v1/traces"), System.out)) {
+ * try (Telemetry telemetry = Telemetry.create(URI.create("http://localhost:4318/v1/traces"), System.out::println)) {
  *   OpenTelemetry otel = telemetry.forRole(Role.ORDER);
  * }
  * }</pre>
@@ -48,7 +49,7 @@ public final class Telemetry implements AutoCloseable {
    * @param printLocalRoots where to print a line per finished local trace, or null to keep the lines
    *     for {@link SpanSummaries#summary} only
    */
-  public static Telemetry create(@Nullable URI otlpTracesEndpoint, java.io.@Nullable PrintStream printLocalRoots) {
+  public static Telemetry create(@Nullable URI otlpTracesEndpoint, @Nullable Consumer<String> printLocalRoots) {
     return new Telemetry(new SpanSummaries(printLocalRoots), otlpTracesEndpoint);
   }
 
