@@ -138,7 +138,10 @@ public final class Scenarios implements AutoCloseable {
     boolean degraded = answer.order() != null && answer.order().degraded();
     boolean fallback = inventory != null && inventory.getOutcome() == HopOutcome.HOP_OUTCOME_DEGRADED_FALLBACK;
     // Cut at the cache budget: the cache stopped when the budget it received ran out, well before its delay.
-    boolean cutAtBudget = cache != null && cache.getOutcome() == HopOutcome.HOP_OUTCOME_DEADLINE_EXCEEDED
+    // Its own deadline and its caller's (the same instant, one hop apart) race: either may stop it first.
+    boolean cutAtBudget = cache != null
+        && (cache.getOutcome() == HopOutcome.HOP_OUTCOME_DEADLINE_EXCEEDED
+            || cache.getOutcome() == HopOutcome.HOP_OUTCOME_CANCELLED)
         && cache.getElapsedMs() <= cache.getReceivedBudgetMs() + 50 && cache.getElapsedMs() < SLOW_CACHE_DELAY_MS;
     boolean inTime = gateway != null && gateway.getElapsedMs() < gateway.getReceivedBudgetMs();
     boolean passed = answer.status() == 200 && degraded && fallback && cutAtBudget && inTime;

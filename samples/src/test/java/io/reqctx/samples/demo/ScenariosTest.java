@@ -56,7 +56,8 @@ class ScenariosTest {
     Hop inventory = hop(result, Role.INVENTORY);
     Hop cache = hop(result, Role.CACHE);
     assertThat(inventory.getOutcome()).isEqualTo(HopOutcome.HOP_OUTCOME_DEGRADED_FALLBACK);
-    assertThat(cache.getOutcome()).isEqualTo(HopOutcome.HOP_OUTCOME_DEADLINE_EXCEEDED);
+    // The cache's own deadline and the inventory's call deadline fire at the same instant: either may cut it.
+    assertThat(cache.getOutcome()).isIn(HopOutcome.HOP_OUTCOME_DEADLINE_EXCEEDED, HopOutcome.HOP_OUTCOME_CANCELLED);
     assertThat(cache.getReceivedBudgetMs()).isLessThanOrEqualTo(800);
     assertThat(cache.getElapsedMs()).isBetween(cache.getReceivedBudgetMs() - 50, cache.getReceivedBudgetMs() + 50);
     Hop gateway = hop(result, Role.GATEWAY);
