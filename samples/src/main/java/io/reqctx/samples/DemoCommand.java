@@ -1,0 +1,76 @@
+package io.reqctx.samples;
+
+import io.reqctx.samples.chain.Telemetry;
+import io.reqctx.samples.demo.Scenario;
+import io.reqctx.samples.demo.ScenarioResult;
+import io.reqctx.samples.demo.Scenarios;
+import io.reqctx.samples.demo.Waterfall;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code demo}: starts the chain (and the baseline chain without reqctx) in this JVM on loopback
+ * ports, runs the scenarios, prints each as a waterfall with its verdict, and exits 0 when every
+ * verdict holds, 1 otherwise.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = "Run the scenarios against the four tiers started in this JVM and print their waterfalls.")
+final class DemoCommand implements Callable<Integer> {
+
+  @Spec
+  @Nullable CommandSpec spec;
+
+  @Option(names = "--scenario", paramLabel = "<name>", converter = ScenarioConverter.class,
+      description = "Run only this scenario (repeatable): happy, slow-cache, client-cancel, tight-budget, no-reqctx.")
+  List<Scenario> only = new ArrayList<>();
+
+  @Option(names = "--otlp-endpoint", paramLabel = "<url>",
+      description = "Also export spans over OTLP/HTTP, e.g. http://localhost:4318/v1/traces.")
+  @Nullable URI otlpEndpoint;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec().commandLine().getOut();
+    List<Scenario> scenarios = only.isEmpty() ? List.of(Scenario.values()) : only;
+    boolean allPassed = true;
+    try (Telemetry telemetry = Telemetry.create(otlpEndpoint, null);
+        Scenarios runner = Scenarios.start(telemetry)) {
+      out.println("reqctx demo: gateway (HTTP, edge) -> order -> inventory -> cache (gRPC), on " + runner.gatewayUri());
+      out.println("budgets in ms; received = budget at arrival, sent = budget put on the call to the next hop");
+      out.println();
+      for (Scenario scenario : scenarios) {
+        ScenarioResult result = runner.run(scenario);
+        out.print(Waterfall.render(result));
+        out.println();
+        out.flush();
+        allPassed &= result.passed();
+      }
+    }
+    out.println(allPassed ? "all verdicts hold" : "some verdicts do not hold");
+    out.flush();
+    return allPassed ? 0 : 1;
+  }
+
+  private CommandSpec spec() {
+    if (spec == null) {
+      throw new IllegalStateException("run through picocli's CommandLine");
+    }
+    return spec;
+  }
+
+  /** Reads a scenario by its command-line name. */
+  static final class ScenarioConverter implements picocli.CommandLine.ITypeConverter<Scenario> {
+    @Override
+    public Scenario convert(String value) {
+      return Scenario.forName(value);
+    }
+  }
+}

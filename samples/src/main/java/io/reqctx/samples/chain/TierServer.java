@@ -1,0 +1,210 @@
+package io.reqctx.samples.chain;
+
+import static java.util.Objects.requireNonNull;
+
+import com.linecorp.armeria.server.HttpService;
+import com.linecorp.armeria.server.Server;
+import io.grpc.BindableService;
+import io.grpc.Channel;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
+import io.grpc.ManagedChannel;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.opentelemetry.api.OpenTelemetry;
+import io.reqctx.BudgetPolicy;
+import io.reqctx.Tier;
+import io.reqctx.armeria.ReqCtxService;
+import io.reqctx.grpc.ReqCtxClientInterceptor;
+import io.reqctx.grpc.ReqCtxServerInterceptor;
+import io.reqctx.proto.ProtoBudgets;
+import io.reqctx.resilience4j.BudgetRetryConfig;
+import io.reqctx.resilience4j.DownstreamGuard;
+import io.reqctx.samples.proto.CacheServiceGrpc;
+import io.reqctx.samples.proto.InventoryServiceGrpc;
+import io.reqctx.samples.proto.OrderServiceGrpc;
+import io.reqctx.transport.ClientConfig;
+import io.reqctx.transport.ServerConfig;
+import io.reqctx.transport.Trust;
+import io.grpc.ServiceDescriptor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One tier of the chain listening on {@code 127.0.0.1}: the gateway on Armeria (HTTP/JSON), the
+ * others on grpc-java's Netty server, each with a channel to its downstream. With {@link
+ * ChainMode#REQCTX} every server and client carries reqctx, with method budgets read from the
+ * {@code .proto} options; with {@link ChainMode#STATIC_TIMEOUTS} none does.
+ *
+ * <pre>{@code
+ * try (TierServer cache = TierServer.start(Role.CACHE, 0, null, ChainMode.REQCTX, otel, log);
+ *     TierServer inventory = TierServer.start(Role.INVENTORY, 0, cache.target(), ChainMode.REQCTX, otel, log)) {
+ *   ...
+ * }
+ * }</pre>
+ */
+public final class TierServer implements AutoCloseable {
+  /**
+   * The least budget the order service sends the inventory: below it the inventory cannot answer in
+   * time, so the order refuses to call it (reqctx's fail-fast) instead of wasting the call.
+   */
+  static final Duration INVENTORY_MINIMUM_BUDGET = Duration.ofMillis(50);
+
+  private final Role role;
+  private final int port;
+  private final AutoCloseable server;
+  private final @Nullable ManagedChannel downstream;
+
+  private TierServer(Role role, int port, AutoCloseable server, @Nullable ManagedChannel downstream) {
+    this.role = role;
+    this.port = port;
+    this.server = server;
+    this.downstream = downstream;
+  }
+
+  /**
+   * Starts {@code role} on {@code port} (0: any free port) of 127.0.0.1.
+   *
+   * @param downstream {@code host:port} of the tier below; required for every role but the cache
+   * @throws IllegalArgumentException when {@code downstream} is missing or given to the cache
+   * @throws UncheckedIOException when the port cannot be bound
+   */
+  public static TierServer start(
+      Role role, int port, @Nullable String downstream, ChainMode mode, OpenTelemetry otel, HopLog log) {
+    requireNonNull(role, "role");
+    requireNonNull(mode, "mode");
+    if (role.hasDownstream() != (downstream != null)) {
+      throw new IllegalArgumentException(role.hasDownstream()
+          ? "the " + role.cliName() + " tier needs --downstream <host:port> of the tier below it"
+          : "the cache is the last tier: it takes no --downstream");
+    }
+    ManagedChannel channel = downstream == null ? null : NettyChannelBuilder.forTarget(downstream).usePlaintext().build();
+    Wiring wiring = new Wiring(mode, otel);
+    InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+    try {
+      return switch (role) {
+        case CACHE -> grpc(role, address, wiring.server(new CacheService(log), role), null);
+        case INVENTORY -> {
+          Channel toCache = wiring.client(channel, CacheServiceGrpc.getServiceDescriptor(), Tier.CACHE, BudgetPolicy.defaults());
+          DownstreamGuard guard = DownstreamGuard.builder("cache")
+              .retry(BudgetRetryConfig.builder("cache").maxAttempts(1).build())
+              .build();
+          InventoryService inventory = new InventoryService(CacheServiceGrpc.newBlockingStub(toCache), mode, guard, log);
+          yield grpc(role, address, wiring.server(inventory, role), channel);
+        }
+        case ORDER -> {
+          BudgetPolicy policy = BudgetPolicy.builder().minimumViableBudget(INVENTORY_MINIMUM_BUDGET).build();
+          Channel toInventory = wiring.client(channel, InventoryServiceGrpc.getServiceDescriptor(), Tier.SERVICE, policy);
+          OrderService order = new OrderService(InventoryServiceGrpc.newBlockingStub(toInventory), mode, log);
+          yield grpc(role, address, wiring.server(order, role), channel);
+        }
+        case GATEWAY -> {
+          Channel toOrder = wiring.client(channel, OrderServiceGrpc.getServiceDescriptor(), Tier.SERVICE, BudgetPolicy.defaults());
+          HttpService gateway = new GatewayService(OrderServiceGrpc.newFutureStub(toOrder), mode, log);
+          yield armeria(role, address, wiring.gateway(gateway), channel);
+        }
+      };
+    } catch (IOException e) {
+      if (channel != null) {
+        channel.shutdownNow();
+      }
+      throw new UncheckedIOException("cannot start the " + role.cliName() + " tier on " + address + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The role this server plays. */
+  public Role role() {
+    return role;
+  }
+
+  /** The port it listens on. */
+  public int port() {
+    return port;
+  }
+
+  /** {@code 127.0.0.1:<port>}, what the tier above passes as its downstream. */
+  public String target() {
+    return "127.0.0.1:" + port;
+  }
+
+  /** Stops the server at once and closes its downstream channel. */
+  @Override
+  public void close() throws Exception {
+    try {
+      server.close();
+    } finally {
+      if (downstream != null) {
+        downstream.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private static TierServer grpc(Role role, InetSocketAddress address, ServerServiceDefinition service,
+      @Nullable ManagedChannel downstream) throws IOException {
+    io.grpc.Server server = NettyServerBuilder.forAddress(address)
+        .addService(service)
+        .addStreamTracerFactory(ReqCtxServerInterceptor.malformedTimeoutFilter())
+        .build()
+        .start();
+    return new TierServer(role, server.getPort(), () -> server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS),
+        downstream);
+  }
+
+  private static TierServer armeria(Role role, InetSocketAddress address, HttpService gateway,
+      @Nullable ManagedChannel downstream) {
+    Server server = Server.builder()
+        .http(address)
+        .service(GatewayService.ROUTE, gateway)
+        .gracefulShutdownTimeout(Duration.ZERO, Duration.ZERO)
+        .build();
+    server.start().join();
+    return new TierServer(role, server.activeLocalPort(), () -> server.stop().join(), downstream);
+  }
+
+  /** The reqctx (or no) interceptors and decorators of one tier. */
+  private record Wiring(ChainMode mode, OpenTelemetry otel) {
+
+    ServerServiceDefinition server(BindableService service, Role role) {
+      ServerServiceDefinition definition = service.bindService();
+      if (mode == ChainMode.STATIC_TIMEOUTS) {
+        return definition;
+      }
+      ServerConfig config = ServerConfig.builder(role.tier(), Trust.TRUSTED)
+          .methodBudgets(ProtoBudgets.fromService(definition)::get)
+          .openTelemetry(otel)
+          .build();
+      return ServerInterceptors.intercept(definition, ReqCtxServerInterceptor.create(config));
+    }
+
+    HttpService gateway(HttpService service) {
+      if (mode == ChainMode.STATIC_TIMEOUTS) {
+        return service;
+      }
+      return service.decorate(ReqCtxService.newDecorator(
+          ServerConfig.builder(Tier.GATEWAY, Trust.EDGE).openTelemetry(otel).build()));
+    }
+
+    /** The channel to a downstream: the probe inside reqctx's client interceptor, which budgets the call. */
+    Channel client(@Nullable ManagedChannel channel, ServiceDescriptor callee, Tier calleeTier, BudgetPolicy policy) {
+      requireNonNull(channel, "channel");
+      ClientInterceptor probe = new SentBudgetProbe();
+      if (mode == ChainMode.STATIC_TIMEOUTS) {
+        return ClientInterceptors.intercept(channel, probe);
+      }
+      ClientConfig config = ClientConfig.builder(calleeTier)
+          .trusted(true)
+          .policy(policy)
+          .methodCallees(ProtoBudgets.fromService(callee)::get)
+          .openTelemetry(otel)
+          .build();
+      return ClientInterceptors.intercept(channel, probe, ReqCtxClientInterceptor.create(config));
+    }
+  }
+}

@@ -1,0 +1,78 @@
+package io.reqctx.samples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.reqctx.samples.proto.CacheServiceGrpc;
+import io.reqctx.samples.proto.GetRequest;
+import io.reqctx.samples.proto.GetResponse;
+import io.reqctx.testing.StrictLeakExtension;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import picocli.CommandLine;
+
+/** The command-line contract: {@code serve} and {@code demo}, run in-process. */
+@ExtendWith(StrictLeakExtension.class)
+class CommandLineTest {
+  private static final Pattern LISTENING = Pattern.compile("reqctx-samples cache listening on 127\\.0\\.0\\.1:(\\d+)");
+
+  @Test
+  void serveStartsOneRoleSaysWhereItListensAndAnswersUntilStopped() throws Exception {
+    CommandLine cli = Main.commandLine();
+    StringWriter out = new StringWriter();
+    cli.setOut(new PrintWriter(out, true));
+    CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> cli.execute("serve", "--role", "cache", "--port", "0"));
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> LISTENING.matcher(out.toString()).find());
+    Matcher listening = LISTENING.matcher(out.toString());
+    assertThat(listening.find()).isTrue();
+    ManagedChannel channel = NettyChannelBuilder.forTarget("127.0.0.1:" + listening.group(1)).usePlaintext().build();
+    try {
+      GetResponse response = CacheServiceGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS)
+          .get(GetRequest.newBuilder().setKey("stock:sku-1").build());
+      assertThat(response.getFound()).isTrue();
+      assertThat(response.getHops(0).getReceivedBudgetMs()).isBetween(1, 800);
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    assertThat(exit).isNotDone();
+
+    ((ServeCommand) cli.getSubcommands().get("serve").getCommand()).stop();
+    assertThat(exit.get(10, TimeUnit.SECONDS)).isZero();
+    assertThat(out.toString()).contains("hop cache request=").contains("outcome=OK");
+  }
+
+  @Test
+  void serveRefusesATierWithoutItsDownstream() {
+    CommandLine cli = Main.commandLine();
+    StringWriter err = new StringWriter();
+    cli.setErr(new PrintWriter(err, true));
+
+    int exit = cli.execute("serve", "--role", "order", "--port", "0");
+
+    assertThat(exit).isNotZero();
+    assertThat(err.toString()).contains("the order tier needs --downstream <host:port>");
+  }
+
+  @Test
+  void demoRunsAScenarioPrintsItsWaterfallAndExitsZero() {
+    CommandLine cli = Main.commandLine();
+    StringWriter out = new StringWriter();
+    cli.setOut(new PrintWriter(out, true));
+
+    int exit = cli.execute("demo", "--scenario", "tight-budget");
+
+    assertThat(exit).as(out.toString()).isZero();
+    assertThat(out.toString()).contains("== tight-budget").contains("REJECTED_BUDGET").contains("PASS ")
+        .contains("all verdicts hold");
+  }
+}

@@ -1,0 +1,98 @@
+package io.reqctx.samples.chain;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.linecorp.armeria.client.WebClient;
+import com.linecorp.armeria.common.AggregatedHttpResponse;
+import io.reqctx.testing.StrictLeakExtension;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The gateway's HTTP/JSON API as {@code curl} sees it, on the four tiers started on loopback. */
+@ExtendWith(StrictLeakExtension.class)
+class GatewayHttpApiTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final List<TierServer> servers = new ArrayList<>();
+  static Telemetry telemetry;
+  static WebClient curl;
+
+  @BeforeAll
+  static void startChain() {
+    telemetry = Telemetry.create(null, null);
+    HopLog log = new HopLog();
+    String downstream = null;
+    for (Role role : List.of(Role.CACHE, Role.INVENTORY, Role.ORDER, Role.GATEWAY)) {
+      TierServer server = TierServer.start(role, 0, downstream, ChainMode.REQCTX, telemetry.forRole(role), log);
+      servers.add(0, server);
+      downstream = server.target();
+    }
+    curl = WebClient.of("http://" + downstream);
+  }
+
+  @AfterAll
+  static void stopChain() throws Exception {
+    for (TierServer server : servers) {
+      server.close();
+    }
+    telemetry.close();
+  }
+
+  @Test
+  void answersJsonWithTheWaterfallOfEveryHop() throws Exception {
+    AggregatedHttpResponse response = curl.get("/orders/42").aggregate().join();
+    JsonNode body = JSON.readTree(response.contentUtf8());
+
+    assertThat(response.status().code()).isEqualTo(200);
+    assertThat(body.get("traceId").asText()).hasSize(32);
+    assertThat(body.get("requestId").asText()).isEqualTo(response.headers().get("x-request-id")).isNotEmpty();
+    assertThat(body.get("hops")).hasSize(4);
+    JsonNode gateway = body.get("hops").get(0);
+    assertThat(gateway.get("service").asText()).isEqualTo("GET /orders/{id}");
+    assertThat(gateway.get("tier").asText()).isEqualTo("gateway");
+    assertThat(gateway.get("capMs").asInt()).isEqualTo(5000);
+    // No budget header: the gateway's own cap applies, and the service below gets less.
+    assertThat(gateway.get("receivedBudgetMs").asInt()).isBetween(4900, 5000);
+    assertThat(gateway.get("sentBudgetMs").asInt()).isBetween(2900, 3000);
+    assertThat(gateway.get("elapsedMs").asInt()).isNotNegative();
+    assertThat(gateway.get("outcome").asText()).isEqualTo("OK");
+    assertThat(body.get("hops").get(3).get("service").asText()).isEqualTo("reqctx.samples.v1.CacheService/Get");
+  }
+
+  @Test
+  void aSlowCacheQueryParameterGivesADegradedAnswerWithTheCacheRowWrittenByItsCaller() throws Exception {
+    AggregatedHttpResponse response =
+        curl.prepare().get("/orders/7?cacheDelayMs=1000").header("reqctx-budget-ms", "2000").execute().aggregate().join();
+    JsonNode body = JSON.readTree(response.contentUtf8());
+
+    assertThat(response.status().code()).isEqualTo(200);
+    assertThat(body.get("degraded").asBoolean()).isTrue();
+    JsonNode cache = body.get("hops").get(3);
+    assertThat(cache.get("tier").asText()).isEqualTo("cache");
+    assertThat(cache.get("outcome").asText()).isEqualTo("DEADLINE_EXCEEDED");
+    assertThat(cache.get("reportedByCaller").asBoolean()).isTrue();
+    assertThat(body.get("hops").get(2).get("outcome").asText()).isEqualTo("DEGRADED_FALLBACK");
+  }
+
+  @Test
+  void aForgedLongBudgetIsClampedToTheGatewayCap() throws Exception {
+    AggregatedHttpResponse response =
+        curl.prepare().get("/orders/9").header("reqctx-budget-ms", "60000").execute().aggregate().join();
+
+    JsonNode gateway = JSON.readTree(response.contentUtf8()).get("hops").get(0);
+    assertThat(gateway.get("receivedBudgetMs").asInt()).isBetween(4900, 5000);
+  }
+
+  @Test
+  void aBadDelayIsRefusedWith400() {
+    AggregatedHttpResponse response = curl.get("/orders/1?inventoryDelayMs=-5").aggregate().join();
+
+    assertThat(response.status().code()).isEqualTo(400);
+    assertThat(response.contentUtf8()).contains("inventoryDelayMs must be 0 to 10000");
+  }
+}
