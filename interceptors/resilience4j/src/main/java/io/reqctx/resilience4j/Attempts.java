@@ -52,13 +52,18 @@ final class Attempts {
       result.completeExceptionally(e);
       return result;
     }
+    // The attempt's scope closes before the caller can see its result, so nothing of the attempt is
+    // still open once the caller moves on (and, say, closes the request scope above it).
     RequestCtx.CancelRegistration onCancel = scope.ctx().onCancel(cause -> {
       AttemptTimeoutException timeout = timeoutOf(scope, parent, attempt, budget, null, downstream);
+      scope.close();
       if (result.completeExceptionally(timeout != null ? timeout : cancellation(cause))) {
         cancel(stage);
       }
     });
     stage.whenComplete((value, error) -> {
+      onCancel.remove();
+      scope.close();
       if (error == null) {
         result.complete(value);
       } else {
@@ -66,9 +71,9 @@ final class Attempts {
       }
     });
     result.whenComplete((value, error) -> {
-      onCancel.remove();
-      scope.close(); // stops whatever the attempt left running under its ctx
-      if (result.isCancelled()) {
+      if (result.isCancelled()) { // cancelled by the caller: stop the attempt
+        onCancel.remove();
+        scope.close();
         cancel(stage);
       }
     });
