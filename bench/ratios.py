@@ -12,7 +12,7 @@ import sys
 from collections import defaultdict
 
 # Operations measured only for reqctx, and the baseline operation they are compared with.
-BASELINE_OP = {"openCloseRootGeneratedId": "openCloseRoot"}
+BASELINE_OP = {"openCloseRootGeneratedId": "openCloseRoot", "attachDetachCachedCtx": "attachDetach"}
 BASELINES = ["grpc", "otel"]
 
 
@@ -38,6 +38,8 @@ def main(path):
     param_name = {}
     for e in runs:
         cls, method = e["benchmark"].rsplit(".", 2)[-2:]
+        if "_" not in method:
+            continue  # ScopeCostParts: priced pieces, reported separately
         op, lib = method.rsplit("_", 1)
         params = e.get("params", {})
         key = ",".join(f"{k}={v}" for k, v in params.items())
@@ -76,6 +78,13 @@ def main(path):
                     row.append(f"{r:.2f} ± {er:.2f} ({fastest})")
                 else:
                     row.append("–")
+                proto = results[cls][op][key].get("proto")
+                if proto:
+                    fastest = min(bases, key=lambda b: bases[b][0])
+                    r, er = ratio(proto[0], proto[1], *bases[fastest][:2])
+                    row.append(f"{fmt(*proto[:2])} ({r:.2f} ± {er:.2f})")
+                elif any("proto" in results[cls][op][k] for k in results[cls][op]):
+                    row.append("–")
                 allocs = [aa] + [bases[b][2] if b in bases else None for b in BASELINES]
                 row.append(" / ".join("–" if x is None else f"{x[0]:.0f}" for x in allocs))
                 rows.append(row)
@@ -83,9 +92,11 @@ def main(path):
                 continue
             title = f"{cls}.{op}" + (f" (baselines: {base_op})" if base_op != op else "")
             print(f"#### {title}\n")
+            has_proto = any("proto" in results[cls][op][k] for k in results[cls][op])
+            proto_col = f" prototype {unit} (/fastest) |" if has_proto else ""
             print(f"| {param_name[cls]} | reqctx {unit} | grpc {unit} | otel {unit} | reqctx/grpc | reqctx/otel "
-                  f"| reqctx/fastest | alloc B/op reqctx / grpc / otel |")
-            print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+                  f"| reqctx/fastest |{proto_col} alloc B/op reqctx / grpc / otel |")
+            print("|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if has_proto else "") + "---:|")
             for row in rows:
                 print("| " + " | ".join(row) + " |")
             print()

@@ -7,6 +7,8 @@ import io.reqctx.CtxKey;
 import io.reqctx.RequestCtx;
 import io.reqctx.RequestScope;
 import io.reqctx.Tier;
+import io.reqctx.bench.proto.ProtoCtx;
+import io.reqctx.bench.proto.ProtoKey;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -54,7 +56,15 @@ public class ContextOpsBench {
   private ContextKey<Object> otelMissing;
   private ContextKey<Object> otelExtra;
 
+  // A prototype of a CtxImpl layout change (see io.reqctx.bench.proto); `_proto` methods, not reqctx.
+  private ProtoCtx proto;
+  private ProtoKey<Object> protoLast;
+  private ProtoKey<Object> protoMissing;
+  private ProtoKey<Object> protoExtra;
+
   private Object extraValue;
+  // What a ctx could hand to OpenTelemetry if it cached Context.current().with(ctx) per parent context.
+  private Context reqctxInOtel;
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -62,6 +72,7 @@ public class ContextOpsBench {
     RequestCtx r = scope.ctx();
     io.grpc.Context g = io.grpc.Context.ROOT;
     Context o = Context.root();
+    ProtoCtx p = ProtoCtx.empty(new Object());
     for (int i = 0; i < keys; i++) {
       Object value = "value-" + i;
       CtxKey<Object> rk = CtxKey.local("k" + i);
@@ -70,6 +81,9 @@ public class ContextOpsBench {
       r = r.with(rk, value);
       g = g.withValue(gk, value);
       o = o.with(ok, value);
+      ProtoKey<Object> pk = new ProtoKey<>("k" + i);
+      p = p.with(pk, value);
+      protoLast = pk;
       reqLast = rk;
       grpcLast = gk;
       otelLast = ok;
@@ -77,6 +91,9 @@ public class ContextOpsBench {
     reqctx = r;
     grpc = g;
     otel = o;
+    proto = p;
+    protoMissing = new ProtoKey<>("missing");
+    protoExtra = new ProtoKey<>("extra");
     reqMissing = CtxKey.local("missing");
     grpcMissing = io.grpc.Context.key("missing");
     otelMissing = ContextKey.named("missing");
@@ -84,7 +101,8 @@ public class ContextOpsBench {
     grpcExtra = io.grpc.Context.key("extra");
     otelExtra = ContextKey.named("extra");
     extraValue = "extra-value";
-    if (reqctx.get(reqLast) == null || grpcLast.get(grpc) == null || otel.get(otelLast) == null) {
+    reqctxInOtel = Context.root().with(reqctx);
+    if (proto.get(protoLast) == null || proto.get(protoMissing) != null || reqctx.get(reqLast) == null || grpcLast.get(grpc) == null || otel.get(otelLast) == null) {
       throw new IllegalStateException("setup did not store the last key");
     }
   }
@@ -114,6 +132,11 @@ public class ContextOpsBench {
     return otel.get(otelLast);
   }
 
+  @Benchmark
+  public Object getLast_proto() {
+    return proto.get(protoLast);
+  }
+
   // ---- get: a key that is absent ----
 
   @Benchmark
@@ -129,6 +152,11 @@ public class ContextOpsBench {
   @Benchmark
   public Object getMiss_otel() {
     return otel.get(otelMissing);
+  }
+
+  @Benchmark
+  public Object getMiss_proto() {
+    return proto.get(protoMissing);
   }
 
   // ---- with: add one key to a context holding `keys` ----
@@ -148,11 +176,27 @@ public class ContextOpsBench {
     return otel.with(otelExtra, extraValue);
   }
 
+  @Benchmark
+  public Object with_proto() {
+    return proto.with(protoExtra, extraValue);
+  }
+
   // ---- attach/detach: make the context current, then restore the previous one ----
 
   @Benchmark
   public void attachDetach_reqctx(Blackhole bh) {
     try (Scope s = reqctx.makeCurrent()) {
+      bh.consume(s);
+    }
+  }
+
+  /**
+   * Not a public API path: the floor reqctx's makeCurrent() would reach if it reused a cached
+   * {@code Context.current().with(ctx)} instead of building it on each call (see docs/BENCHMARKS.md).
+   */
+  @Benchmark
+  public void attachDetachCachedCtx_reqctx(Blackhole bh) {
+    try (Scope s = reqctxInOtel.makeCurrent()) {
       bh.consume(s);
     }
   }
