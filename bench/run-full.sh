@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Full benchmark pass (~45 minutes on 2 cores): two forks, 5 warm-up and 5 measured iterations of
+# Full benchmark pass: two forks, 5 warm-up and 5 measured iterations of
 # 1 s each, -prof gc, the footprint probe with 9 rounds, and the ratio tables.
 # Usage: bench/run-full.sh [extra JMH args, e.g. a benchmark regex]
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Quick benchmark pass (~10 minutes on 2 cores): builds, runs every JMH benchmark with one fork and
+# Quick benchmark pass (11-13 minutes on a shared 2-core machine): builds, runs every JMH benchmark with one fork and
 # few iterations plus -prof gc, runs the footprint probe, and writes the ratio tables.
 # Usage: bench/run-quick.sh [extra JMH args, e.g. a benchmark regex]
 set -euo pipefail
