@@ -95,6 +95,11 @@ public final class BudgetPolicy {
     return reserveFloor.plusNanos(proportional);
   }
 
+  /** What work started now may use of {@code remaining}: {@code remaining - reserveFor(remaining)}. */
+  public Duration usable(Duration remaining) {
+    return remaining.minus(reserveFor(remaining));
+  }
+
   /**
    * The verdict for a call from a hop of tier {@code caller} with {@code remaining} time left (null: no
    * deadline) to {@code callee}.
@@ -102,8 +107,19 @@ public final class BudgetPolicy {
   public OutboundBudget outbound(@Nullable Duration remaining, Tier caller, Callee callee) {
     requireNonNull(caller, "caller");
     requireNonNull(callee, "callee");
-    boolean violation = isTierViolation(caller, callee.tier());
+    return verdict(remaining, callee, isTierViolation(caller, callee.tier()));
+  }
 
+  /**
+   * The verdict for work inside this hop — an attempt of a retried call, a sub-task — with {@code
+   * remaining} time left: the same arithmetic as {@link #outbound} with {@code work}'s tier cap and
+   * budget as the limits, and no tier-order check.
+   */
+  public OutboundBudget within(@Nullable Duration remaining, Callee work) {
+    return verdict(remaining, requireNonNull(work, "work"), false);
+  }
+
+  private OutboundBudget verdict(@Nullable Duration remaining, Callee callee, boolean violation) {
     Duration budget = callee.tier().cap();
     OutboundBudget.Limit limitedBy = OutboundBudget.Limit.CALLEE_TIER_CAP;
     if (callee.methodBudget() != null && callee.methodBudget().compareTo(budget) < 0) {
@@ -113,7 +129,7 @@ public final class BudgetPolicy {
     Duration reserve = Duration.ZERO;
     if (remaining != null) {
       reserve = reserveFor(remaining);
-      Duration afterReserve = remaining.minus(reserve);
+      Duration afterReserve = usable(remaining);
       if (afterReserve.compareTo(budget) < 0) {
         budget = afterReserve;
         limitedBy = OutboundBudget.Limit.CALLER_REMAINING;

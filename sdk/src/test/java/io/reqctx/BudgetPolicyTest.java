@@ -110,4 +110,17 @@ class BudgetPolicyTest {
     assertThatThrownBy(() -> BudgetPolicy.builder().reserveFloor(Duration.ofMillis(-1)))
         .isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void workInsideAHopUsesTheSameArithmeticWithoutTheTierOrder() {
+    BudgetPolicy strict = BudgetPolicy.builder().reserveFloor(Duration.ofMillis(10)).reserveFraction(0.1)
+        .minimumViableBudget(Duration.ofMillis(20)).sameTierCallsAllowed(false).rejectTierViolations(true).build();
+    Callee attempt = Callee.of("cache attempt", Tier.SERVICE, Duration.ofMillis(300));
+
+    var send = (OutboundBudget.Send) strict.within(Duration.ofMillis(500), attempt);
+    assertThat(send.budget()).isEqualTo(Duration.ofMillis(300));
+    assertThat(send.tierViolation()).isFalse();
+    assertThat(strict.usable(Duration.ofMillis(500))).isEqualTo(Duration.ofMillis(440));
+    assertThat(strict.within(Duration.ofMillis(25), attempt)).isInstanceOf(OutboundBudget.FailFast.class);
+  }
 }

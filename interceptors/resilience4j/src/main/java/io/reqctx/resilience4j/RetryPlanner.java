@@ -51,30 +51,16 @@ final class RetryPlanner {
     Duration cap = config.perAttemptCap();
     Duration remaining = ctx.remainingBudget().orElse(null);
     Callee callee = config.callee();
-    Duration budget;
-    if (callee != null) {
-      OutboundBudget verdict = policy.outbound(remaining, ctx.tier(), callee);
-      if (verdict instanceof OutboundBudget.FailFast failFast) {
-        throw new RetryStoppedException(StopReason.DEADLINE_BUDGET, attemptsMade, failFast.message(), null);
-      }
-      budget = ((OutboundBudget.Send) verdict).budget();
-    } else if (remaining == null) {
-      budget = cap != null ? cap : ctx.tier().cap();
-    } else {
-      Duration reserve = policy.reserveFor(remaining);
-      budget = remaining.minus(reserve);
-      if (budget.compareTo(policy.minimumViableBudget()) < 0) {
-        throw new RetryStoppedException(
-            StopReason.DEADLINE_BUDGET,
-            attemptsMade,
-            "reqctx: attempt " + (attemptsMade + 1) + " to " + config.downstream() + " not started: budget "
-                + budget.toMillis() + "ms (remaining " + remaining.toMillis() + "ms - reserve "
-                + reserve.toMillis() + "ms) is below the minimum viable budget "
-                + policy.minimumViableBudget().toMillis() + "ms (give the caller more time, or lower "
-                + "BudgetPolicy.builder().minimumViableBudget)",
-            null);
-      }
+    // Without a configured callee the attempt is work inside this hop, bounded by the per-attempt cap.
+    OutboundBudget verdict = callee != null
+        ? policy.outbound(remaining, ctx.tier(), callee)
+        : policy.within(remaining, cap != null
+            ? Callee.of(config.downstream(), ctx.tier(), cap) : Callee.of(config.downstream(), ctx.tier()));
+    if (verdict instanceof OutboundBudget.FailFast failFast) {
+      throw new RetryStoppedException(StopReason.DEADLINE_BUDGET, attemptsMade,
+          "reqctx: attempt " + (attemptsMade + 1) + " not started: " + failFast.message(), null);
     }
+    Duration budget = ((OutboundBudget.Send) verdict).budget();
     return cap != null && cap.compareTo(budget) < 0 ? cap : budget;
   }
 
@@ -115,7 +101,7 @@ final class RetryPlanner {
     if (remaining != null) {
       Duration afterBackoff = remaining.minus(backoff);
       Duration reserve = config.policy().reserveFor(afterBackoff.isNegative() ? Duration.ZERO : afterBackoff);
-      Duration available = afterBackoff.minus(reserve);
+      Duration available = config.policy().usable(afterBackoff.isNegative() ? Duration.ZERO : afterBackoff);
       Duration needed = config.minimumRetryBudget();
       if (available.compareTo(needed) < 0) {
         throw stop(StopReason.DEADLINE_BUDGET, attemptsMade,
