@@ -9,7 +9,7 @@ import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.LongHistogram;
 import io.opentelemetry.api.metrics.Meter;
-import io.reqctx.Callee;
+import io.reqctx.OutboundBudget;
 import io.reqctx.CtxKey;
 import io.reqctx.DeadlineExceededException;
 import io.reqctx.LeakReport;
@@ -18,6 +18,7 @@ import io.reqctx.ScopeObserver;
 import io.reqctx.Tier;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,7 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <tr><td>{@code reqctx.budget.at_arrival}</td><td>histogram, ms</td><td>tier</td><td>transports, per inbound call</td></tr>
  *   <tr><td>{@code reqctx.propagation.depth}</td><td>histogram, {hop}</td><td>tier</td><td>transports, per inbound call</td></tr>
  *   <tr><td>{@code reqctx.deadline_exceeded}</td><td>counter</td><td>tier, side (server, client)</td><td>transports</td></tr>
- *   <tr><td>{@code reqctx.rejections}</td><td>counter</td><td>tier, callee.tier, reason</td><td>client transports, per call refused before it was sent</td></tr>
+ *   <tr><td>{@code reqctx.rejections}</td><td>counter</td><td>tier, callee.tier, reason (budget_too_small, tier_violation)</td><td>client transports, per call refused before it was sent</td></tr>
  *   <tr><td>{@code reqctx.tier_violations}</td><td>counter</td><td>tier, callee.tier</td><td>client transports</td></tr>
  *   <tr><td>{@code reqctx.cancellations}</td><td>counter</td><td>tier, cause (deadline, cancelled, error)</td><td>scope observer</td></tr>
  *   <tr><td>{@code reqctx.work_after_cancel}</td><td>histogram, ms</td><td>tier</td><td>scope observer: time a scope stayed open after it was cancelled</td></tr>
@@ -114,14 +115,23 @@ public final class ReqCtxMetrics implements ScopeObserver {
     depth.record(hops, attributes);
   }
 
-  /** A call ended because its deadline passed; {@code side} is {@code "server"} or {@code "client"}. */
-  public void recordDeadlineExceeded(Tier tier, String side) {
-    deadlineExceeded.add(1, Attributes.of(TIER, tier.name(), SIDE, side));
+  /** Which end of a call recorded a deadline. */
+  public enum Side {
+    /** The hop that received the call. */
+    SERVER,
+    /** The hop that made the call. */
+    CLIENT
   }
 
-  /** A call from a hop of {@code tier} to {@code callee} was refused before being sent. */
-  public void recordRejection(Tier tier, Callee callee, String reason) {
-    rejections.add(1, Attributes.of(TIER, tier.name(), CALLEE_TIER, callee.tier().name(), REASON, reason));
+  /** A call ended because its deadline passed. */
+  public void recordDeadlineExceeded(Tier tier, Side side) {
+    deadlineExceeded.add(1, Attributes.of(TIER, tier.name(), SIDE, side.name().toLowerCase(Locale.ROOT)));
+  }
+
+  /** A call from a hop of {@code tier} was refused before being sent, as {@code verdict} says. */
+  public void recordRejection(Tier tier, OutboundBudget.FailFast verdict) {
+    rejections.add(1, Attributes.of(TIER, tier.name(), CALLEE_TIER, verdict.callee().tier().name(),
+        REASON, verdict.reason().name().toLowerCase(Locale.ROOT)));
   }
 
   /** A call from a hop of {@code tier} went up the tier order to {@code callee}. */
@@ -145,7 +155,7 @@ public final class ReqCtxMetrics implements ScopeObserver {
 
   @Override
   public void onLeak(LeakReport leak) {
-    leaks.add(1, Attributes.of(KIND, leak.kind().name().toLowerCase(java.util.Locale.ROOT)));
+    leaks.add(1, Attributes.of(KIND, leak.kind().name().toLowerCase(Locale.ROOT)));
   }
 
   @Override

@@ -198,7 +198,7 @@ final class InboundCallImpl implements InboundCall {
       return;
     }
     if (outcome == Outcome.DEADLINE_EXCEEDED) {
-      metrics.recordDeadlineExceeded(scope.ctx().tier(), "server");
+      metrics.recordDeadlineExceeded(scope.ctx().tier(), ReqCtxMetrics.Side.SERVER);
     }
     if (spanEvents != null) {
       spanEvents.remove(); // closing cancels the scope; that is not an event of the call

@@ -3,6 +3,7 @@ package io.reqctx.transport;
 import static java.util.Objects.requireNonNull;
 
 import io.opentelemetry.api.trace.Span;
+import io.reqctx.telemetry.ReqCtxMetrics;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapSetter;
@@ -83,8 +84,8 @@ final class OutboundCallImpl implements OutboundCall {
     if (verdict.tierViolation()) {
       TierViolations.report(config.metrics(), ctx.tier(), callee.tier(), method);
     }
-    if (rejection != null && rejection.reason() != Rejection.Reason.CANCELLED) {
-      config.metrics().recordRejection(ctx.tier(), callee, rejection.reason().name().toLowerCase(java.util.Locale.ROOT));
+    if (verdict instanceof OutboundBudget.FailFast failFast && !ctx.isCancelled()) {
+      config.metrics().recordRejection(ctx.tier(), failFast);
     }
     OutboundCallImpl call = new OutboundCallImpl(config, ctx, verdict, rejection, span, parent.with(span));
     if (rejection != null) {
@@ -178,7 +179,7 @@ final class OutboundCallImpl implements OutboundCall {
     requireNonNull(outcome, "outcome");
     if (ended.compareAndSet(false, true)) {
       if (outcome == Outcome.DEADLINE_EXCEEDED) {
-        config.metrics().recordDeadlineExceeded(ctx.tier(), "client");
+        config.metrics().recordDeadlineExceeded(ctx.tier(), ReqCtxMetrics.Side.CLIENT);
       }
       SpanAttributes.end(span, config.spans(), outcome);
     }

@@ -97,7 +97,7 @@ class ReqCtxMetricsTest {
       assertThat(call.rejection()).isNotNull();
     }
     assertThat(counter(reader.collectAllMetrics(), "reqctx.rejections", Attributes.of(
-        ReqCtxMetrics.TIER, "service", ReqCtxMetrics.CALLEE_TIER, "cache", ReqCtxMetrics.REASON, "budget_exhausted")))
+        ReqCtxMetrics.TIER, "service", ReqCtxMetrics.CALLEE_TIER, "cache", ReqCtxMetrics.REASON, "budget_too_small")))
         .isEqualTo(1);
   }
 
