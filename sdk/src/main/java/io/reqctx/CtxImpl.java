@@ -8,125 +8,114 @@ import io.opentelemetry.context.Context;
 import io.opentelemetry.context.ContextKey;
 import io.opentelemetry.context.Scope;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.BiConsumer;
 import org.jspecify.annotations.Nullable;
 
-/** The one {@link RequestCtx} implementation: immutable fields plus a shared cancellation state. */
+/**
+ * The one {@link RequestCtx} implementation. What {@link #with} copies is kept small: the fields of
+ * the request live in a shared {@link Request}, and the values in a {@link Values} — so a derived
+ * ctx costs one small object plus the values array.
+ */
 final class CtxImpl implements RequestCtx {
   static final ContextKey<RequestCtx> CONTEXT_KEY = ContextKey.named("io.reqctx.RequestCtx");
-  private static final Object[] NO_VALUES = new Object[0];
 
-  static final CtxImpl ROOT =
-      new CtxImpl("", null, Tier.GATEWAY, 0, 1, SpanContext.getInvalid(), NO_VALUES, Cancellation.NEVER);
+  static final CtxImpl ROOT = new CtxImpl(
+      new Request("", null, Tier.GATEWAY, 0, 1, SpanContext.getInvalid(), Cancellation.NEVER), Values.EMPTY);
 
-  private final String requestId;
-  private final @Nullable Deadline deadline;
-  private final Tier tier;
-  private final int hopCount;
-  private final int attempt;
-  private final SpanContext spanContext;
-  // Alternating key, value pairs: a copy per with(), a linear identity scan per get() — fastest for
-  // the handful of keys a request carries.
-  private final Object[] values;
-  final Cancellation cancellation;
-  // The last context built by makeCurrent(): attaching again on top of the same context reuses it.
-  private volatile @Nullable Attached lastAttached;
-
-  private record Attached(Context base, Context withCtx) {}
-
-  CtxImpl(
+  /** What every ctx of one request (or one attempt of it) shares. */
+  record Request(
       String requestId,
       @Nullable Deadline deadline,
       Tier tier,
       int hopCount,
       int attempt,
       SpanContext spanContext,
-      Object[] values,
-      Cancellation cancellation) {
-    this.requestId = requestId;
-    this.deadline = deadline;
-    this.tier = tier;
-    this.hopCount = hopCount;
-    this.attempt = attempt;
-    this.spanContext = spanContext;
+      Cancellation cancellation) {}
+
+  private final Request request;
+  private final Values values;
+  // The last context built by makeCurrent(): attaching again on top of the same context reuses it.
+  private volatile @Nullable Attached lastAttached;
+
+  private record Attached(Context base, Context withCtx) {}
+
+  CtxImpl(Request request, Values values) {
+    this.request = request;
     this.values = values;
-    this.cancellation = cancellation;
   }
 
-  static Object[] valuesOf(java.util.List<Object> keyValuePairs) {
-    Object[] values = NO_VALUES;
+  static Values valuesOf(List<Object> keyValuePairs) {
+    Values values = Values.EMPTY;
     for (int i = 0; i < keyValuePairs.size(); i += 2) {
-      values = put(values, keyValuePairs.get(i), keyValuePairs.get(i + 1));
+      values = values.with((CtxKey<?>) keyValuePairs.get(i), keyValuePairs.get(i + 1));
     }
     return values;
   }
 
-  CtxImpl withCancellation(@Nullable Deadline deadline, Tier tier, SpanContext spanContext, Cancellation c) {
-    return new CtxImpl(requestId, deadline, tier, hopCount, attempt, spanContext, values, c);
+  Request request() {
+    return request;
   }
 
-  Object[] values() {
+  Values values() {
     return values;
+  }
+
+  Cancellation cancellation() {
+    return request.cancellation();
   }
 
   @Override
   public String requestId() {
-    return requestId;
+    return request.requestId();
   }
 
   @Override
   public Optional<Deadline> deadline() {
-    return Optional.ofNullable(deadline);
+    return Optional.ofNullable(request.deadline());
   }
 
   @Nullable Deadline deadlineOrNull() {
-    return deadline;
+    return request.deadline();
   }
 
   @Override
   public Optional<Duration> remainingBudget() {
+    Deadline deadline = request.deadline();
     return deadline == null ? Optional.empty() : Optional.of(deadline.remaining());
   }
 
   @Override
   public Tier tier() {
-    return tier;
+    return request.tier();
   }
 
   @Override
   public int hopCount() {
-    return hopCount;
+    return request.hopCount();
   }
 
   @Override
   public int attempt() {
-    return attempt;
+    return request.attempt();
   }
 
   @Override
   public SpanContext spanContext() {
-    return spanContext;
+    return request.spanContext();
   }
 
   @Override
-  @SuppressWarnings("unchecked")
   public <T> @Nullable T get(CtxKey<T> key) {
-    Object[] v = values;
-    for (int i = 0; i < v.length; i += 2) {
-      if (v[i] == key) {
-        return (T) v[i + 1];
-      }
-    }
-    return null;
+    return values.get(key);
   }
 
   @Override
   public <T> RequestCtx with(CtxKey<T> key, T value) {
     requireNonNull(key, "key");
     requireNonNull(value, "value");
-    return new CtxImpl(
-        requestId, deadline, tier, hopCount, attempt, spanContext, put(values, key, value), cancellation);
+    return new CtxImpl(request, values.with(key, value));
   }
 
   @Override
@@ -134,54 +123,42 @@ final class CtxImpl implements RequestCtx {
     if (attempt < 1) {
       throw new IllegalArgumentException("attempt must be 1 or more, got " + attempt);
     }
-    return attempt == this.attempt
+    Request r = request;
+    return attempt == r.attempt()
         ? this
-        : new CtxImpl(requestId, deadline, tier, hopCount, attempt, spanContext, values, cancellation);
-  }
-
-  private static Object[] put(Object[] values, Object key, Object value) {
-    for (int i = 0; i < values.length; i += 2) {
-      if (values[i] == key) {
-        Object[] copy = values.clone();
-        copy[i + 1] = value;
-        return copy;
-      }
-    }
-    Object[] copy = java.util.Arrays.copyOf(values, values.length + 2);
-    copy[values.length] = key;
-    copy[values.length + 1] = value;
-    return copy;
+        : new CtxImpl(new Request(r.requestId(), r.deadline(), r.tier(), r.hopCount(), attempt, r.spanContext(),
+            r.cancellation()), values);
   }
 
   @Override
   public void forEachValue(BiConsumer<CtxKey<?>, Object> visitor) {
-    Object[] v = values;
-    for (int i = 0; i < v.length; i += 2) {
-      visitor.accept((CtxKey<?>) v[i], v[i + 1]);
-    }
+    values.forEach(visitor);
   }
 
   @Override
   public boolean isCancelled() {
-    return cancellation.cause() != null;
+    return request.cancellation().cause() != null;
   }
 
   @Override
   public @Nullable Throwable cancellationCause() {
-    return cancellation.cause();
+    return request.cancellation().cause();
   }
 
   @Override
   public CancelRegistration onCancel(CancelListener listener) {
-    return cancellation.onCancel(requireNonNull(listener, "listener"));
+    return request.cancellation().onCancel(requireNonNull(listener, "listener"));
   }
 
   @Override
   public RequestCtx detached() {
-    if (cancellation == Cancellation.NEVER && deadline == null) {
+    Request r = request;
+    if (r.cancellation() == Cancellation.NEVER && r.deadline() == null) {
       return this;
     }
-    return new CtxImpl(requestId, null, tier, hopCount, attempt, spanContext, values, Cancellation.NEVER);
+    return new CtxImpl(
+        new Request(r.requestId(), null, r.tier(), r.hopCount(), r.attempt(), r.spanContext(), Cancellation.NEVER),
+        values);
   }
 
   @MustBeClosed
@@ -207,23 +184,22 @@ final class CtxImpl implements RequestCtx {
   @Override
   @SuppressWarnings("unchecked")
   public String toString() {
-    StringBuilder sb = new StringBuilder("RequestCtx[");
     if (this == ROOT) {
-      return sb.append("root]").toString();
+      return "RequestCtx[root]";
     }
-    sb.append("id=").append(requestId).append(", tier=").append(tier.name()).append(", hop=").append(hopCount);
-    if (attempt > 1) {
-      sb.append(", attempt=").append(attempt);
+    Request r = request;
+    StringBuilder sb = new StringBuilder("RequestCtx[id=").append(r.requestId())
+        .append(", tier=").append(r.tier().name()).append(", hop=").append(r.hopCount());
+    if (r.attempt() > 1) {
+      sb.append(", attempt=").append(r.attempt());
     }
-    sb.append(", deadline=").append(deadline == null ? "none" : deadline);
-    if (spanContext.isValid()) {
-      sb.append(", trace=").append(spanContext.getTraceId());
+    sb.append(", deadline=").append(r.deadline() == null ? "none" : r.deadline());
+    if (r.spanContext().isValid()) {
+      sb.append(", trace=").append(r.spanContext().getTraceId());
     }
-    for (int i = 0; i < values.length; i += 2) {
-      CtxKey<Object> key = (CtxKey<Object>) values[i];
-      sb.append(", ").append(key.name()).append('=').append(key.describe(values[i + 1]));
-    }
-    Throwable cause = cancellation.cause();
+    values.forEach((key, value) -> sb.append(", ").append(key.name()).append('=')
+        .append(((CtxKey<Object>) key).describe(value)));
+    Throwable cause = r.cancellation().cause();
     if (cause != null) {
       sb.append(", cancelled: ").append(cause);
     }

@@ -3,6 +3,7 @@ package io.reqctx;
 import static java.util.Objects.requireNonNull;
 
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import io.reqctx.wire.KeyHeader;
 import org.jspecify.annotations.Nullable;
@@ -33,6 +34,9 @@ public final class CtxKey<T> {
   /** Default bound on a propagated value's encoded (percent-encoded) length. */
   public static final int DEFAULT_MAX_ENCODED_LENGTH = 256;
 
+  private static final AtomicInteger NEXT_INDEX = new AtomicInteger();
+
+  private final int index = NEXT_INDEX.getAndIncrement();
   private final String name;
   private final @Nullable KeyCodec<T> codec;
   private final int maxEncodedLength;
@@ -65,6 +69,11 @@ public final class CtxKey<T> {
    */
   public static <T> Builder<T> propagated(String name, KeyCodec<T> codec) {
     return new Builder<>(requireNonNull(name, "name"), requireNonNull(codec, "codec"));
+  }
+
+  /** The order of creation: the first 64 keys get a bit each in every ctx's value set. */
+  int index() {
+    return index;
   }
 
   /** The key's name: for debugging, and on the wire for propagated keys. */

@@ -82,7 +82,7 @@ public interface RequestCtx extends ImplicitContextKeyed {
    */
   RequestCtx withAttempt(int attempt);
 
-  /** Visits every value present, in the order they were set. */
+  /** Visits every value present, each once, in no specified order. */
   void forEachValue(BiConsumer<CtxKey<?>, Object> visitor);
 
   /**

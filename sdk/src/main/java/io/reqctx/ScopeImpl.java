@@ -49,10 +49,11 @@ final class ScopeImpl implements RequestScope, Cancellation {
       int hopCount,
       int attempt,
       SpanContext spanContext,
-      Object[] values) {
+      Values values) {
     this.parent = parent;
     this.ticker = ticker;
-    this.ctx = new CtxImpl(requestId, deadline, tier, hopCount, attempt, spanContext, values, this);
+    this.ctx = new CtxImpl(
+        new CtxImpl.Request(requestId, deadline, tier, hopCount, attempt, spanContext, this), values);
     this.openedAtNanos = ticker.nanoTime();
     this.creationSite = LeakDetection.captureSite("request scope opened here");
     this.watch = creationSite == null
@@ -80,7 +81,7 @@ final class ScopeImpl implements RequestScope, Cancellation {
     if (!(parentCtx instanceof CtxImpl p)) {
       throw new IllegalArgumentException("parent must be a RequestCtx created by reqctx, got " + parentCtx.getClass());
     }
-    ScopeImpl parentScope = p.cancellation instanceof ScopeImpl s ? s : null;
+    ScopeImpl parentScope = p.cancellation() instanceof ScopeImpl s ? s : null;
     Ticker ticker = parentScope != null ? parentScope.ticker : tickerOf(p);
     Deadline own = Deadline.after(budget, ticker);
     Deadline parentDeadline = p.deadlineOrNull();
