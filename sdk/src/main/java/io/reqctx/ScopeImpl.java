@@ -13,8 +13,9 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +23,18 @@ import org.slf4j.LoggerFactory;
 /** A node of the cancellation tree: owns its ctx's cancellation, its deadline alarm and its children. */
 final class ScopeImpl implements RequestScope, Cancellation {
   private static final Logger log = LoggerFactory.getLogger(RequestScope.class);
+  private static final VarHandle CAUSE;
+  private static final VarHandle CLOSED;
+
+  static {
+    try {
+      MethodHandles.Lookup lookup = MethodHandles.lookup();
+      CAUSE = lookup.findVarHandle(ScopeImpl.class, "cause", Throwable.class);
+      CLOSED = lookup.findVarHandle(ScopeImpl.class, "closed", boolean.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   private final @Nullable ScopeImpl parent;
   private final Ticker ticker;
@@ -29,8 +42,10 @@ final class ScopeImpl implements RequestScope, Cancellation {
   private final @Nullable Throwable creationSite;
   private final LeakDetection.@Nullable Watch watch;
   private final long openedAtNanos;
-  private final AtomicReference<@Nullable Throwable> cause = new AtomicReference<>();
-  private final AtomicBoolean closed = new AtomicBoolean();
+  // Plain volatile fields updated through VarHandles: an atomic wrapper object each would add 32 bytes
+  // to every scope.
+  private volatile @Nullable Throwable cause;
+  private volatile boolean closed;
   private volatile long cancelledAtNanos;
   private @Nullable ScopeFlightEvent flight;
 
@@ -110,18 +125,17 @@ final class ScopeImpl implements RequestScope, Cancellation {
 
   private void armDeadline() {
     Deadline deadline = ctx.deadlineOrNull();
-    if (deadline == null || cause.get() != null) {
+    if (deadline == null || cause != null) {
       return;
     }
     long remaining = deadline.remainingNanos();
-    Duration budget = Duration.ofNanos(Math.max(0, remaining));
     if (remaining <= 0) {
-      cancel(new DeadlineExceededException(budget, ctx.tier()));
+      deadlinePassed();
       return;
     }
-    Ticker.Alarm armed = ticker.schedule(() -> cancel(new DeadlineExceededException(budget, ctx.tier())), remaining);
+    Ticker.Alarm armed = ticker.schedule(this::deadlinePassed, remaining);
     synchronized (this) {
-      if (cause.get() == null) {
+      if (cause == null) {
         alarm = armed;
         return;
       }
@@ -129,9 +143,15 @@ final class ScopeImpl implements RequestScope, Cancellation {
     armed.cancel(); // cancelled while arming
   }
 
+  private void deadlinePassed() {
+    Deadline deadline = requireNonNull(ctx.deadlineOrNull());
+    long budgetAtOpen = deadline.remainingNanos() + (ticker.nanoTime() - openedAtNanos);
+    cancel(new DeadlineExceededException(Duration.ofNanos(Math.max(0, budgetAtOpen)), ctx.tier()));
+  }
+
   /** Registers an open child; false when this scope is already cancelled. */
   private synchronized boolean adopt(ScopeImpl child) {
-    if (cause.get() != null) {
+    if (cause != null) {
       return false;
     }
     if (openChildren == null) {
@@ -154,14 +174,14 @@ final class ScopeImpl implements RequestScope, Cancellation {
 
   @Override
   public @Nullable Throwable cause() {
-    return cause.get();
+    return cause;
   }
 
   @Override
   public RequestCtx.CancelRegistration onCancel(RequestCtx.CancelListener listener) {
     Listener entry = new Listener(listener);
     synchronized (this) {
-      if (cause.get() == null) {
+      if (cause == null) {
         if (listeners == null) {
           listeners = new ArrayList<>(2);
         }
@@ -169,7 +189,7 @@ final class ScopeImpl implements RequestScope, Cancellation {
         return entry;
       }
     }
-    entry.run(requireNonNull(cause.get()));
+    entry.run(requireNonNull(cause));
     return entry;
   }
 
@@ -179,7 +199,7 @@ final class ScopeImpl implements RequestScope, Cancellation {
   }
 
   private void cancelInternal(Throwable newCause, boolean notifyObservers) {
-    if (!cause.compareAndSet(null, newCause)) {
+    if (!CAUSE.compareAndSet(this, null, newCause)) {
       return;
     }
     List<Listener> toRun;
@@ -212,7 +232,7 @@ final class ScopeImpl implements RequestScope, Cancellation {
 
   @Override
   public void close() {
-    if (!closed.compareAndSet(false, true)) {
+    if (!CLOSED.compareAndSet(this, false, true)) {
       return;
     }
     List<ScopeImpl> leaked;
@@ -220,7 +240,7 @@ final class ScopeImpl implements RequestScope, Cancellation {
       leaked = openChildren == null ? List.of() : new ArrayList<>(openChildren);
     }
     for (ScopeImpl child : leaked) {
-      if (child.closed.get()) {
+      if (child.closed) {
         continue; // closing right now on another thread, not leaked
       }
       LeakDetection.report(
@@ -229,7 +249,7 @@ final class ScopeImpl implements RequestScope, Cancellation {
       child.close();
     }
     cancelInternal(ScopeClosedException.INSTANCE, false);
-    Throwable before = cause.get() == ScopeClosedException.INSTANCE ? null : cause.get();
+    Throwable before = cause == ScopeClosedException.INSTANCE ? null : cause;
     if (parent != null) {
       parent.release(this);
     }
@@ -257,7 +277,7 @@ final class ScopeImpl implements RequestScope, Cancellation {
 
   @Override
   public String toString() {
-    return "RequestScope[" + ctx + (closed.get() ? ", closed" : "") + "]";
+    return "RequestScope[" + ctx + (closed ? ", closed" : "") + "]";
   }
 
   /** A registered listener; runs at most once, whether by cancel or by removal racing with it. */
