@@ -9,13 +9,15 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Runs work with the submitter's ctx current, and stops it when the request is cancelled: a task still
- * pending is skipped, a running one is interrupted (unless {@link OnCancel#LET_RUN}). Work that must
- * outlive its request runs under {@link RequestCtx#detached()}.
+ * Runs work with the submitter's ctx current, and stops it when the request is cancelled: a task whose
+ * request is already cancelled when it would start is skipped, a running one is interrupted (unless
+ * {@link OnCancel#LET_RUN}). Work that must outlive its request runs under {@link RequestCtx#detached()}.
+ * A wrapped task may run any number of times; each run is bound to the request anew.
  *
  * <pre>{@code
  * Executor pool = CtxExecutors.wrap(Executors.newFixedThreadPool(4));
@@ -23,6 +25,9 @@ import org.jspecify.annotations.Nullable;
  *
  * CompletableFuture<Price> price = CtxExecutors.supplyAsync(() -> pricing.quote(sku), pool);
  * }</pre>
+ *
+ * <p>An interrupt reqctx delivers is cleared when the task returns, so it never reaches the next task
+ * of a pool thread; an interrupt the thread already had when the task started is kept.
  */
 public final class CtxExecutors {
   private CtxExecutors() {}
@@ -55,10 +60,13 @@ public final class CtxExecutors {
   /** {@code task}, bound to the current ctx, stopping as {@code onCancel} says. */
   public static Runnable wrap(Runnable task, OnCancel onCancel) {
     requireNonNull(task, "task");
-    BoundTask bound = new BoundTask(Context.current(), requireNonNull(onCancel, "onCancel"));
+    requireNonNull(onCancel, "onCancel");
+    Context context = Context.current();
+    Throwable site = LeakDetection.captureSite("task submitted here");
     return () -> {
-      if (bound.start()) {
-        bound.runStarted(() -> {
+      BoundRun run = BoundRun.start(context, onCancel, site);
+      if (run != null) {
+        run.call(() -> {
           task.run();
           return null;
         });
@@ -72,12 +80,14 @@ public final class CtxExecutors {
    */
   public static <V> Callable<V> wrap(Callable<V> task) {
     requireNonNull(task, "task");
-    BoundTask bound = new BoundTask(Context.current(), OnCancel.INTERRUPT);
+    Context context = Context.current();
+    Throwable site = LeakDetection.captureSite("task submitted here");
     return () -> {
-      if (!bound.start()) {
-        throw bound.notStarted();
+      BoundRun run = BoundRun.start(context, OnCancel.INTERRUPT, site);
+      if (run == null) {
+        throw notStarted(RequestCtx.fromContext(context));
       }
-      return bound.runStarted(task::call);
+      return run.call(task::call);
     };
   }
 
@@ -90,35 +100,46 @@ public final class CtxExecutors {
     requireNonNull(supplier, "supplier");
     requireNonNull(executor, "executor");
     Context context = Context.current();
+    RequestCtx ctx = RequestCtx.fromContext(context);
+    Throwable site = LeakDetection.captureSite("task submitted here");
     CompletableFuture<T> future = new CompletableFuture<>();
-    // Registered before the task's own listener: the future fails before the task is interrupted, so
-    // a task that returns a value once interrupted cannot complete it.
+    AtomicReference<@Nullable BoundRun> running = new AtomicReference<>();
+    // The future fails before the task is interrupted, so a task that returns a value once
+    // interrupted cannot complete it.
     RequestCtx.CancelRegistration onRequestCancel =
-        RequestCtx.fromContext(context).onCancel(cause -> future.completeExceptionally(cancellation(cause)));
-    BoundTask bound = new BoundTask(context, OnCancel.INTERRUPT);
+        ctx.onCancel(cause -> future.completeExceptionally(cancellation(cause)));
     future.whenComplete((v, e) -> {
       onRequestCancel.remove();
-      if (future.isCancelled()) {
-        bound.stop();
+      BoundRun run = running.get();
+      if (future.isCancelled() && run != null) {
+        run.stop();
       }
     });
-    executor.execute(() -> {
-      if (!bound.start()) {
-        future.completeExceptionally(bound.notStarted());
-        return;
-      }
-      try {
-        future.complete(bound.runStarted(supplier::get));
-      } catch (Throwable e) {
-        future.completeExceptionally(e);
-      }
-    });
+    try {
+      executor.execute(() -> {
+        if (future.isDone()) {
+          return;
+        }
+        BoundRun run = BoundRun.start(context, OnCancel.INTERRUPT, site);
+        if (run == null) {
+          future.completeExceptionally(notStarted(ctx));
+          return;
+        }
+        running.set(run);
+        if (future.isCancelled()) { // cancelled while starting
+          run.stop();
+        }
+        try {
+          future.complete(run.call(supplier::get));
+        } catch (Throwable e) {
+          future.completeExceptionally(e);
+        }
+      });
+    } catch (RuntimeException rejected) {
+      onRequestCancel.remove();
+      throw rejected;
+    }
     return future;
-  }
-
-  @FunctionalInterface
-  private interface Body<V, E extends Exception> {
-    V call() throws E;
   }
 
   static CancellationException cancellation(Throwable cause) {
@@ -127,93 +148,96 @@ public final class CtxExecutors {
     return e;
   }
 
+  private static CancellationException notStarted(RequestCtx ctx) {
+    Throwable cause = ctx.cancellationCause();
+    return cancellation(cause != null ? cause : new CancellationException("reqctx: task cancelled before it ran"));
+  }
+
+  @FunctionalInterface
+  private interface Body<V, E extends Exception> {
+    V call() throws E;
+  }
+
   /**
-   * One task's life: PENDING → RUNNING → DONE, or → CANCELLED before it runs. An interrupt is only
-   * delivered while the task runs, never to whatever the pool thread runs next.
+   * One run of a task on the current thread: RUNNING → DONE, or RUNNING → INTERRUPTING → DONE when its
+   * request is cancelled. The interrupt is only delivered while the task runs; the run waits for a
+   * delivery in progress and clears it before returning.
    */
-  private static final class BoundTask {
-    private static final int PENDING = 0;
-    private static final int RUNNING = 1;
-    private static final int INTERRUPTING = 2;
-    private static final int DONE = 3;
-    private static final int CANCELLED = 4;
+  private static final class BoundRun {
+    private static final int RUNNING = 0;
+    private static final int INTERRUPTING = 1;
+    private static final int DONE = 2;
 
     private final Context context;
+    private final RequestCtx ctx;
     private final OnCancel onCancel;
-    private final AtomicInteger state = new AtomicInteger(PENDING);
-    private final RequestCtx.CancelRegistration registration;
-    private volatile @Nullable Thread runner;
     private final @Nullable Throwable site;
+    private final Thread runner = Thread.currentThread();
+    private final boolean interruptedBefore = Thread.currentThread().isInterrupted();
+    private final AtomicInteger state = new AtomicInteger(RUNNING);
+    private RequestCtx.@Nullable CancelRegistration registration;
 
-    BoundTask(Context context, OnCancel onCancel) {
+    private BoundRun(Context context, RequestCtx ctx, OnCancel onCancel, @Nullable Throwable site) {
       this.context = context;
+      this.ctx = ctx;
       this.onCancel = onCancel;
-      this.site = LeakDetection.captureSite("task submitted here");
-      this.registration = RequestCtx.fromContext(context).onCancel(this::requestEnded);
+      this.site = site;
+    }
+
+    /** A run bound to the request, or null when the request is already cancelled (the task is skipped). */
+    static @Nullable BoundRun start(Context context, OnCancel onCancel, @Nullable Throwable site) {
+      RequestCtx ctx = RequestCtx.fromContext(context);
+      if (ctx.isCancelled()) {
+        return null;
+      }
+      BoundRun run = new BoundRun(context, ctx, onCancel, site);
+      run.registration = ctx.onCancel(run::requestEnded);
+      if (ctx.isCancelled()) { // cancelled while registering: skip rather than start interrupted
+        run.finish();
+        return null;
+      }
+      return run;
     }
 
     private void requestEnded(Throwable cause) {
       if (cause instanceof ScopeClosedException && state.get() == RUNNING) {
-        RequestCtx ctx = ctx();
         LeakDetection.report(new LeakReport(LeakReport.Kind.TASK_RUNNING_AFTER_SCOPE_END,
-            "request " + ctx.requestId() + ", tier " + ctx.tier().name() + ", task on " + runnerName(), site));
+            "request " + ctx.requestId() + ", tier " + ctx.tier().name() + ", task on " + runner.getName(), site));
       }
-      stop();
+      if (onCancel == OnCancel.INTERRUPT) {
+        stop();
+      }
     }
 
-    private String runnerName() {
-      Thread t = runner;
-      return t == null ? "?" : t.getName();
-    }
-
+    /** Interrupts the runner if the task still runs. */
     void stop() {
-      if (state.compareAndSet(PENDING, CANCELLED)) {
-        return;
-      }
-      if (onCancel == OnCancel.INTERRUPT && state.compareAndSet(RUNNING, INTERRUPTING)) {
-        Thread t = runner;
-        if (t != null) {
-          t.interrupt();
-        }
+      if (state.compareAndSet(RUNNING, INTERRUPTING)) {
+        runner.interrupt();
         state.set(DONE);
       }
     }
 
-    RequestCtx ctx() {
-      return RequestCtx.fromContext(context);
-    }
-
-    /** Claims the task for running on this thread; false when it was cancelled first. */
-    boolean start() {
-      if (!state.compareAndSet(PENDING, RUNNING)) {
-        registration.remove();
-        return false;
-      }
-      runner = Thread.currentThread();
-      if (ctx().isCancelled()) { // cancelled before the listener was registered
-        stop();
-      }
-      return true;
-    }
-
-    CancellationException notStarted() {
-      Throwable cause = ctx().cancellationCause();
-      return cancellation(cause != null ? cause : new CancellationException("reqctx: task cancelled before it ran"));
-    }
-
-    <V, E extends Exception> V runStarted(Body<V, E> body) throws E {
+    <V, E extends Exception> V call(Body<V, E> body) throws E {
       try (Scope ignored = RequestCtx.attach(context)) {
         return body.call();
       } finally {
-        registration.remove();
-        if (!state.compareAndSet(RUNNING, DONE)) {
-          // An interrupt is on its way or delivered: wait for it, then clear it from this pool thread.
-          while (state.get() == INTERRUPTING) {
-            Thread.onSpinWait();
-          }
-          Thread.interrupted();
+        finish();
+      }
+    }
+
+    private void finish() {
+      RequestCtx.CancelRegistration r = registration;
+      if (r != null) {
+        r.remove();
+      }
+      if (!state.compareAndSet(RUNNING, DONE)) {
+        while (state.get() == INTERRUPTING) {
+          Thread.onSpinWait();
         }
-        runner = null;
+        Thread.interrupted(); // the interrupt reqctx delivered
+        if (interruptedBefore) {
+          runner.interrupt();
+        }
       }
     }
   }

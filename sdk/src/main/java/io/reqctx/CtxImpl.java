@@ -2,9 +2,11 @@ package io.reqctx;
 
 import static java.util.Objects.requireNonNull;
 
+import com.google.errorprone.annotations.MustBeClosed;
 import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.ContextKey;
+import io.opentelemetry.context.Scope;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.BiConsumer;
@@ -28,6 +30,10 @@ final class CtxImpl implements RequestCtx {
   // the handful of keys a request carries.
   private final Object[] values;
   final Cancellation cancellation;
+  // The last context built by makeCurrent(): attaching again on top of the same context reuses it.
+  private volatile @Nullable Attached lastAttached;
+
+  private record Attached(Context base, Context withCtx) {}
 
   CtxImpl(
       String requestId,
@@ -176,6 +182,21 @@ final class CtxImpl implements RequestCtx {
       return this;
     }
     return new CtxImpl(requestId, null, tier, hopCount, attempt, spanContext, values, Cancellation.NEVER);
+  }
+
+  @MustBeClosed
+  @Override
+  public Scope makeCurrent() {
+    Context base = Context.current();
+    Attached last = lastAttached;
+    Context withCtx;
+    if (last != null && last.base() == base) {
+      withCtx = last.withCtx();
+    } else {
+      withCtx = base.with(this);
+      lastAttached = new Attached(base, withCtx);
+    }
+    return Attachments.attach(withCtx);
   }
 
   @Override

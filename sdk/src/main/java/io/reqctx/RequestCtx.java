@@ -85,15 +85,19 @@ public interface RequestCtx extends ImplicitContextKeyed {
   /** Visits every value present, in the order they were set. */
   void forEachValue(BiConsumer<CtxKey<?>, Object> visitor);
 
-  /** Whether the request was cancelled (its deadline passed, its caller left, or its owner cancelled it). */
+  /**
+   * Whether the request was cancelled: its deadline passed, its caller left, its owner cancelled it, or
+   * its scope closed (closing ends the request, so it also counts as a cancel).
+   */
   boolean isCancelled();
 
   /** Why the request was cancelled, or null while it is not; stable once set. */
   @Nullable Throwable cancellationCause();
 
   /**
-   * Runs {@code listener} once when the request is cancelled, at once if it already is. Listeners run
-   * on the cancelling thread and must not block.
+   * Runs {@code listener} once when the request is cancelled, at once if it already is. Closing the
+   * scope counts: a listener still registered then runs with the scope-closed cause, so remove
+   * listeners whose work is done. Listeners run on the cancelling thread and must not block.
    */
   CancelRegistration onCancel(CancelListener listener);
 

@@ -129,9 +129,18 @@ public interface RequestScope extends AutoCloseable {
       return deadline(Deadline.after(requireNonNull(budget, "budget"), ticker));
     }
 
-    /** The ticker for deadlines of this scope and its children; set it before {@link #budget}. */
+    /**
+     * The ticker for deadlines of this scope and its children; set it before {@link #budget}.
+     *
+     * @throws IllegalStateException when a deadline on another ticker is already set
+     */
     public Builder ticker(Ticker ticker) {
-      this.ticker = requireNonNull(ticker, "ticker");
+      requireNonNull(ticker, "ticker");
+      if (deadline != null && deadline.ticker() != ticker) {
+        throw new IllegalStateException(
+            "the deadline is on " + deadline.ticker() + "; set the ticker before the deadline or budget, not after");
+      }
+      this.ticker = ticker;
       return this;
     }
 
@@ -140,9 +149,11 @@ public interface RequestScope extends AutoCloseable {
       return this;
     }
 
+    /** Hops the request made before this process, 0 to {@value io.reqctx.wire.HopCount#MAX_HOPS}. */
     public Builder hopCount(int hopCount) {
-      if (hopCount < 0) {
-        throw new IllegalArgumentException("hopCount must be zero or more, got " + hopCount);
+      if (hopCount < 0 || hopCount > io.reqctx.wire.HopCount.MAX_HOPS) {
+        throw new IllegalArgumentException(
+            "hopCount must be between 0 and " + io.reqctx.wire.HopCount.MAX_HOPS + ", got " + hopCount);
       }
       this.hopCount = hopCount;
       return this;

@@ -2,11 +2,23 @@ package io.reqctx;
 
 import java.util.concurrent.CancellationException;
 
-/** The cancellation cause of a scope that closed while still live: its request is over. */
+/**
+ * The cancellation cause of a scope that closed while still live: its request is over. One shared
+ * instance without a stack trace, like Go's {@code context.Canceled}: closing is the normal end of
+ * every scope and must not cost a stack walk.
+ */
 final class ScopeClosedException extends CancellationException {
   private static final long serialVersionUID = 1L;
 
-  ScopeClosedException() {
+  static final ScopeClosedException INSTANCE = new ScopeClosedException();
+
+  private ScopeClosedException() {
     super("reqctx: request scope closed");
+    setStackTrace(new StackTraceElement[0]);
+  }
+
+  @Override
+  public synchronized Throwable fillInStackTrace() {
+    return this;
   }
 }

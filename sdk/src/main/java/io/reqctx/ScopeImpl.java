@@ -34,8 +34,9 @@ final class ScopeImpl implements RequestScope, Cancellation {
   private volatile long cancelledAtNanos;
   private @Nullable ScopeFlightEvent flight;
 
-  // Guarded by this. Null once cancelled: later registrations run or are refused at once.
-  private @Nullable List<Listener> listeners = new ArrayList<>(2);
+  // Guarded by this; created on the first registration. Once cancelled (cause set) nothing is added:
+  // later registrations run at once and later children start cancelled.
+  private @Nullable List<Listener> listeners;
   private @Nullable Set<ScopeImpl> openChildren;
   private Ticker.@Nullable Alarm alarm;
 
@@ -70,7 +71,8 @@ final class ScopeImpl implements RequestScope, Cancellation {
     ScopeImpl scope =
         new ScopeImpl(null, b.ticker, requestId, b.deadline, b.tier, b.hopCount, b.attempt, span,
             CtxImpl.valuesOf(b.values));
-    scope.start();
+    scope.announce();
+    scope.armDeadline();
     return scope;
   }
 
@@ -87,10 +89,11 @@ final class ScopeImpl implements RequestScope, Cancellation {
     ScopeImpl child =
         new ScopeImpl(parentScope, ticker, p.requestId(), deadline, tier, p.hopCount(), p.attempt(),
             current.isValid() ? current : p.spanContext(), p.values());
+    child.announce(); // before adopting: observers hear of the open before any cancel
     if (parentScope != null && !parentScope.adopt(child)) {
-      child.cancelInternal(requireNonNull(parentScope.cause()), false);
+      child.cancelInternal(requireNonNull(parentScope.cause()), true);
     }
-    child.start();
+    child.armDeadline();
     return child;
   }
 
@@ -99,10 +102,13 @@ final class ScopeImpl implements RequestScope, Cancellation {
     return d != null ? d.ticker() : Ticker.system();
   }
 
-  private void start() {
-    Deadline deadline = ctx.deadlineOrNull();
-    flight = FlightEvents.opened(this, deadline);
+  private void announce() {
+    flight = FlightEvents.opened(this, ctx.deadlineOrNull());
     ScopeObservers.opened(ctx);
+  }
+
+  private void armDeadline() {
+    Deadline deadline = ctx.deadlineOrNull();
     if (deadline == null || cause.get() != null) {
       return;
     }
@@ -114,7 +120,7 @@ final class ScopeImpl implements RequestScope, Cancellation {
     }
     Ticker.Alarm armed = ticker.schedule(() -> cancel(new DeadlineExceededException(budget, ctx.tier())), remaining);
     synchronized (this) {
-      if (listeners != null) {
+      if (cause.get() == null) {
         alarm = armed;
         return;
       }
@@ -124,7 +130,7 @@ final class ScopeImpl implements RequestScope, Cancellation {
 
   /** Registers an open child; false when this scope is already cancelled. */
   private synchronized boolean adopt(ScopeImpl child) {
-    if (listeners == null) {
+    if (cause.get() != null) {
       return false;
     }
     if (openChildren == null) {
@@ -154,7 +160,10 @@ final class ScopeImpl implements RequestScope, Cancellation {
   public RequestCtx.CancelRegistration onCancel(RequestCtx.CancelListener listener) {
     Listener entry = new Listener(listener);
     synchronized (this) {
-      if (listeners != null) {
+      if (cause.get() == null) {
+        if (listeners == null) {
+          listeners = new ArrayList<>(2);
+        }
         listeners.add(entry);
         return entry;
       }
@@ -210,13 +219,16 @@ final class ScopeImpl implements RequestScope, Cancellation {
       leaked = openChildren == null ? List.of() : new ArrayList<>(openChildren);
     }
     for (ScopeImpl child : leaked) {
+      if (child.closed.get()) {
+        continue; // closing right now on another thread, not leaked
+      }
       LeakDetection.report(
           new LeakReport(LeakReport.Kind.CHILD_SCOPE_OPEN_AT_PARENT_CLOSE, child.describe(), child.creationSite));
       child.cancelInternal(new CancellationException("reqctx: parent scope closed while this child was open"), true);
       child.close();
     }
-    Throwable before = cause.get();
-    cancelInternal(new ScopeClosedException(), false);
+    cancelInternal(ScopeClosedException.INSTANCE, false);
+    Throwable before = cause.get() == ScopeClosedException.INSTANCE ? null : cause.get();
     if (parent != null) {
       parent.release(this);
     }

@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -170,5 +171,33 @@ class CtxExecutorsTest {
     }
     blocker.countDown();
     assertThat(single.submit(() -> ran.get()).get()).isFalse();
+  }
+
+  @Test
+  void aWrappedTaskRunsEveryTimeItIsRun() {
+    AtomicInteger runs = new AtomicInteger();
+    Runnable task;
+    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).open(); Scope ignored = scope.makeCurrent()) {
+      task = CtxExecutors.wrap(() -> {
+        runs.incrementAndGet();
+      });
+      task.run();
+      task.run();
+      task.run();
+    }
+    task.run(); // the request is over: skipped
+    assertThat(runs).hasValue(3);
+  }
+
+  @Test
+  void anInterruptTheThreadAlreadyHadIsKept() throws Exception {
+    AtomicBoolean keptInside = new AtomicBoolean();
+    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).open(); Scope ignored = scope.makeCurrent()) {
+      Runnable task = CtxExecutors.wrap(() -> keptInside.set(Thread.currentThread().isInterrupted()));
+      Thread.currentThread().interrupt();
+      task.run();
+      assertThat(Thread.interrupted()).as("interrupt still set after the task").isTrue();
+    }
+    assertThat(keptInside).isTrue();
   }
 }

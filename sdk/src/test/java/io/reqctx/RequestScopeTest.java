@@ -2,6 +2,7 @@ package io.reqctx;
 
 import com.google.errorprone.annotations.MustBeClosed;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.opentelemetry.context.Scope;
 import io.reqctx.testing.StrictLeakExtension;
@@ -184,5 +185,44 @@ class RequestScopeTest {
       }
       assertThat(RequestCtx.current()).isSameAs(RequestCtx.root());
     }
+  }
+
+  @Test
+  void settingATickerAfterADeadlineOnAnotherTickerIsRefused() {
+    RequestScope.Builder builder = RequestScope.newRoot(Tier.SERVICE).deadline(Deadline.after(Duration.ofSeconds(1)));
+    assertThatThrownBy(() -> builder.ticker(ticker)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("set the ticker before the deadline");
+  }
+
+  @Test
+  @SuppressWarnings("MustBeClosedChecker") // closed by hand, on two threads, on purpose
+  void childClosingOnAnotherThreadWhileItsParentClosesIsNotALeak() throws Exception {
+    java.util.List<LeakReport> leaks = new CopyOnWriteArrayList<>();
+    try (ScopeObserver.Registration r = ScopeObserver.register(new ScopeObserver() {
+      @Override
+      public void onLeak(LeakReport leak) {
+        leaks.add(leak);
+      }
+    })) {
+      RequestScope parent = service(Duration.ofSeconds(1));
+      RequestScope child = parent.child(Tier.CACHE);
+      java.util.concurrent.CountDownLatch childClosing = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.CountDownLatch parentClosed = new java.util.concurrent.CountDownLatch(1);
+      child.ctx().onCancel(cause -> { // runs inside child.close(), before the parent lets go of it
+        childClosing.countDown();
+        try {
+          parentClosed.await(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      Thread closer = new Thread(child::close);
+      closer.start();
+      assertThat(childClosing.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      parent.close();
+      parentClosed.countDown();
+      closer.join(10_000);
+    }
+    assertThat(leaks).isEmpty();
   }
 }

@@ -24,6 +24,7 @@ final class ArmeriaContexts {
   private ArmeriaContexts() {}
 
   /** Makes {@code context} current whenever {@code armeriaCtx} is pushed from now on. */
+  @SuppressWarnings("MustBeClosedChecker") // Armeria closes what the hook returns when it pops the context
   static void hook(RequestContext armeriaCtx, Context context) {
     armeriaCtx.hook(() -> RequestCtx.attach(context));
   }
@@ -33,13 +34,16 @@ final class ArmeriaContexts {
    * context with the reqctx deadline and cancellation) so plain grpc stubs used in Armeria callbacks
    * inherit them.
    */
+  @SuppressWarnings("MustBeClosedChecker") // Armeria closes what the hook returns when it pops the context
   static void hook(RequestContext armeriaCtx, Context context, io.grpc.Context grpcContext) {
     armeriaCtx.hook(() -> {
-      io.grpc.Context previous = grpcContext.attach();
+      // OpenTelemetry's context first, grpc's on top (as the gRPC server binding does): with grpc's
+      // context storage backed by OpenTelemetry's, the other order would hide the grpc context.
       Scope scope = RequestCtx.attach(context);
+      io.grpc.Context previous = grpcContext.attach();
       return () -> {
-        scope.close();
         grpcContext.detach(previous);
+        scope.close();
       };
     });
   }

@@ -84,6 +84,7 @@ public final class ReqCtxService extends SimpleDecoratingHttpService {
   }
 
   @Override
+  @SuppressWarnings("MustBeClosedChecker") // the call is closed when Armeria's request log completes
   public HttpResponse serve(ServiceRequestContext armeriaCtx, HttpRequest req) {
     RequestHeaders headers = req.headers();
     HeaderReader reader = ArmeriaHeaders.reader(headers);

@@ -24,6 +24,7 @@ final class InboundInterceptor implements ServerInterceptor {
   }
 
   @Override
+  @SuppressWarnings("MustBeClosedChecker") // the call is closed here on rejection, else by its binding
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
       ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
     Context callContext = Context.current();

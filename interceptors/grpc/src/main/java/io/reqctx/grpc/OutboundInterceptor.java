@@ -14,6 +14,7 @@ import io.opentelemetry.context.Context;
 import io.reqctx.RequestCtx;
 import io.reqctx.transport.ClientConfig;
 import io.reqctx.transport.OutboundCall;
+import io.reqctx.transport.Outcome;
 import io.reqctx.transport.Rejection;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +62,21 @@ final class OutboundInterceptor implements ClientInterceptor {
 
     @Override
     public void start(Listener<RespT> responseListener, Metadata headers) {
+      try {
+        startBudgeted(responseListener, headers);
+      } catch (RuntimeException | Error e) {
+        outbound.end(Outcome.ERROR); // the listener will never see onClose: end the span here
+        throw e;
+      }
+      RequestCtx.CancelRegistration registration =
+          outbound.ctx().onCancel(cause -> cancel("reqctx: the caller's request was cancelled", cause));
+      callerCancelled = registration;
+      if (closed) {
+        registration.remove(); // closed while registering: drop the listener now
+      }
+    }
+
+    private void startBudgeted(Listener<RespT> responseListener, Metadata headers) {
       outbound.writeHeaders(MetadataHeaders.writer(headers));
       super.start(
           new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(responseListener) {
@@ -76,12 +92,6 @@ final class OutboundInterceptor implements ClientInterceptor {
             }
           },
           headers);
-      RequestCtx.CancelRegistration registration =
-          outbound.ctx().onCancel(cause -> cancel("reqctx: the caller's request was cancelled", cause));
-      callerCancelled = registration;
-      if (closed) {
-        registration.remove(); // closed while registering: drop the listener now
-      }
     }
   }
 

@@ -176,6 +176,7 @@ class ClientInterceptorTest {
   static final class ClientCallsHolder {
     static RequestScope scope;
 
+    @SuppressWarnings("MustBeClosedChecker") // kept open across the test, closed by the test that cancels it
     static com.google.common.util.concurrent.ListenableFuture<String> start() {
       scope = RequestScope.newRoot(Tier.SERVICE).open();
       try (Scope ignored = scope.makeCurrent()) {

@@ -40,6 +40,7 @@ final class Attempts {
     }
   }
 
+  @SuppressWarnings("MustBeClosedChecker") // the scope closes when the attempt ends, before its result is seen
   static <T> CompletableFuture<T> runAsync(RequestCtx parent, RequestCtx attemptCtx, int attempt, Duration budget,
       Supplier<? extends CompletionStage<T>> work, String downstream) {
     RequestScope scope = RequestScope.childOf(attemptCtx, budget);

@@ -3,6 +3,7 @@ package io.reqctx.resilience4j;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.errorprone.annotations.MustBeClosed;
 import io.opentelemetry.context.Scope;
 import io.reqctx.RequestCtx;
 import io.reqctx.RequestScope;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class BudgetRetryTest {
   private final FakeTicker ticker = new FakeTicker();
 
+  @MustBeClosed
   private RequestScope request(Duration budget, int hop, int attempt) {
     return RequestScope.newRoot(Tier.SERVICE).ticker(ticker).budget(budget).hopCount(hop).attempt(attempt).open();
   }

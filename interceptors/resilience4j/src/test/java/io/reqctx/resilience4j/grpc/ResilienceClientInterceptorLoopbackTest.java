@@ -3,6 +3,7 @@ package io.reqctx.resilience4j.grpc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.errorprone.annotations.MustBeClosed;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.grpc.CallOptions;
@@ -165,6 +166,7 @@ class ResilienceClientInterceptorLoopbackTest {
     Loopback.shutdown(resources);
   }
 
+  @MustBeClosed
   static RequestScope origin(Duration budget) {
     return RequestScope.newRoot(Tier.GATEWAY).budget(budget).open();
   }
