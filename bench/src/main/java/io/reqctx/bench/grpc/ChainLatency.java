@@ -330,7 +330,7 @@ public final class ChainLatency {
    * Calls with a {@link #DEADLINE_MS} deadline to a hanging leaf, a new one every {@code paceMs}:
    * [0] leaf listener minus caller's deadline, [1] DEADLINE_EXCEEDED at the caller minus caller's
    * deadline, [2] the same minus the deadline on the caller's outgoing call; [3][0] calls that ended
-   * with another status than DEADLINE_EXCEEDED.
+   * with another status than DEADLINE_EXCEEDED. [0] has one entry per call that reached the leaf.
    */
   long[][] deadlineRuns(int calls, long paceMs) throws InterruptedException {
     long[][] out = {new long[calls], new long[calls], new long[calls], new long[1]};
@@ -340,12 +340,16 @@ public final class ChainLatency {
       LockSupport.parkNanos(base + i * TimeUnit.MILLISECONDS.toNanos(paceMs) - System.nanoTime());
       inFlight.add(new CallerCall("hang", TimeUnit.MILLISECONDS.toNanos(DEADLINE_MS)));
     }
+    int reached = 0;
     for (int i = 0; i < calls; i++) {
       CallerCall c = inFlight.get(i);
-      if (!c.await()) {
+      if (!c.closed.await(10, TimeUnit.SECONDS)) {
         throw new IllegalStateException("deadline call never ended (" + mode + ")");
       }
-      out[0][i] = c.probe.cancelObservedNanos - c.callerDeadlineNanos;
+      // A hop's deadline can cut the call before it reaches the leaf: no leaf figure for that call.
+      if (c.probe.started.await(1, TimeUnit.SECONDS) && c.probe.done.await(10, TimeUnit.SECONDS)) {
+        out[0][reached++] = c.probe.cancelObservedNanos - c.callerDeadlineNanos;
+      }
       out[1][i] = c.closedNanos - c.callerDeadlineNanos;
       out[2][i] = c.closedNanos - (c.outgoingDeadlineNanos == null ? c.callerDeadlineNanos : c.outgoingDeadlineNanos);
       if (c.code != Status.Code.DEADLINE_EXCEEDED) {
@@ -353,6 +357,7 @@ public final class ChainLatency {
       }
       c.close();
     }
+    out[0] = Arrays.copyOf(out[0], reached);
     return out;
   }
 
@@ -361,7 +366,13 @@ public final class ChainLatency {
     long[][] out = {new long[calls], new long[calls], new long[1]};
     for (int i = 0; i < calls; i++) {
       try (CallerCall c = new CallerCall("work", TimeUnit.MILLISECONDS.toNanos(WORK_DEADLINE_MS))) {
-        if (!c.await()) {
+        if (!c.closed.await(10, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("work call never ended (" + mode + ")");
+        }
+        if (!c.probe.started.await(1, TimeUnit.SECONDS)) {
+          continue; // cut before it reached the leaf: no work at all after the caller left
+        }
+        if (!c.probe.done.await(10, TimeUnit.SECONDS)) {
           throw new IllegalStateException("work call never ended (" + mode + ")");
         }
         out[0][i] = c.probe.wallAfterNanos;
