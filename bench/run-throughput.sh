@@ -37,17 +37,18 @@ stop_all() {
 }
 trap stop_all EXIT
 
-# start <chain> <role> [downstream port] -> prints the port it listens on
+# start <chain> <role> [downstream port]: starts one tier in the background and sets PORT to the port
+# it listens on (not a $(...) function: its PID must reach PIDS in this shell, for stop_all).
 start() {
   local chain=$1 role=$2 down=${3:-} log="$WORK/$1-$2.log" extra=()
   [ -n "$down" ] && extra+=(--downstream "127.0.0.1:$down")
   [ "$chain" = static ] && extra+=(--static-timeouts)
   "$JAVA" -Xmx512m -jar "$JAR" serve --role "$role" --port 0 "${extra[@]}" >"$log" 2>&1 &
   PIDS+=($!)
+  PORT=""
   for _ in $(seq 1 600); do
-    local port
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -1)
-    if [ -n "$port" ]; then echo "$port"; return; fi
+    PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -1)
+    [ -n "$PORT" ] && return
     sleep 0.1
   done
   echo "$chain $role did not start; log:" >&2; cat "$log" >&2; exit 1
@@ -55,10 +56,11 @@ start() {
 
 declare -A GATEWAY
 for chain in reqctx static; do
-  cache=$(start "$chain" cache)
-  inventory=$(start "$chain" inventory "$cache")
-  order=$(start "$chain" order "$inventory")
-  GATEWAY[$chain]=$(start "$chain" gateway "$order")
+  start "$chain" cache
+  start "$chain" inventory "$PORT"
+  start "$chain" order "$PORT"
+  start "$chain" gateway "$PORT"
+  GATEWAY[$chain]=$PORT
   echo "$chain chain: gateway 127.0.0.1:${GATEWAY[$chain]}"
 done
 
