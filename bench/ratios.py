@@ -12,8 +12,15 @@ import sys
 from collections import defaultdict
 
 # Operations measured only for reqctx, and the baseline operation they are compared with.
-BASELINE_OP = {"openCloseRootGeneratedId": "openCloseRoot", "attachDetachCachedCtx": "attachDetach"}
+BASELINE_OP = {"openCloseRootGeneratedId": "openCloseRoot", "attachDetachCachedCtx": "attachDetach",
+               "unaryOnOtel": "unary"}
 BASELINES = ["grpc", "otel"]
+
+
+def param_order(key):
+    """Numeric parameters in numeric order, others (e.g. transport=NETTY) by name."""
+    value = key.split("=")[1] if "=" in key else ""
+    return (0, int(value), "") if value.isdigit() else (1, 0, value)
 
 
 def fmt(score, err):
@@ -56,7 +63,7 @@ def main(path):
             base_op = BASELINE_OP.get(op, op)
             unit = None
             rows = []
-            for key in sorted(results[cls][op], key=lambda k: int(k.split("=")[1]) if "=" in k else 0):
+            for key in sorted(results[cls][op], key=param_order):
                 libs = results[cls][op][key]
                 if "reqctx" not in libs:
                     continue

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# End-to-end throughput of the sample chain (gateway -> order -> inventory -> cache, four processes on
+# 127.0.0.1) with reqctx and with --static-timeouts (no reqctx), loaded by h2load from a separate
+# process. Both chains run side by side; load rounds alternate between them (reqctx, static, reqctx,
+# ...) after a warm-up of each, and every process is stopped at the end.
+# Usage: bench/run-throughput.sh [quick|full]   (quick: 30 s warm-up, 3 rounds x 10 s per chain; full: 60 s, 5 x 15 s)
+# Env: CONNECTIONS (default 8), JAVA_HOME. Writes bench/results/throughput-<mode>-<UTC timestamp>.{txt,md}.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MODE="${1:-quick}"
+case "$MODE" in
+  quick) ROUNDS=3 SECONDS_PER_ROUND=10 WARMUP_SECONDS=30 ;;
+  full) ROUNDS=5 SECONDS_PER_ROUND=15 WARMUP_SECONDS=60 ;;
+  *) echo "usage: $0 [quick|full]" >&2; exit 2 ;;
+esac
+CONNECTIONS="${CONNECTIONS:-8}"
+JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+OUT="bench/results/throughput-${MODE}-${STAMP}"
+WORK="$(mktemp -d)"  # the tiers' logs and h2load's per-request logs
+mkdir -p bench/results
+
+if ! command -v h2load >/dev/null; then
+  echo "== installing h2load (nghttp2-client)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q && $SUDO apt-get install -y -q nghttp2-client
+fi
+
+echo "== building the samples jar"
+mvn -B -q -pl samples -am package -DskipTests
+JAR=samples/target/reqctx-samples.jar
+
+PIDS=()
+stop_all() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap stop_all EXIT
+
+# start <chain> <role> [downstream port]: starts one tier in the background and sets PORT to the port
+# it listens on (not a $(...) function: its PID must reach PIDS in this shell, for stop_all).
+start() {
+  local chain=$1 role=$2 down=${3:-} log="$WORK/$1-$2.log" extra=()
+  [ -n "$down" ] && extra+=(--downstream "127.0.0.1:$down")
+  [ "$chain" = static ] && extra+=(--static-timeouts)
+  "$JAVA" -Xmx512m -jar "$JAR" serve --role "$role" --port 0 "${extra[@]}" >"$log" 2>&1 &
+  PIDS+=($!)
+  PORT=""
+  for _ in $(seq 1 600); do
+    PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -1)
+    [ -n "$PORT" ] && return
+    sleep 0.1
+  done
+  echo "$chain $role did not start; log:" >&2; cat "$log" >&2; exit 1
+}
+
+declare -A GATEWAY
+for chain in reqctx static; do
+  start "$chain" cache
+  start "$chain" inventory "$PORT"
+  start "$chain" order "$PORT"
+  start "$chain" gateway "$PORT"
+  GATEWAY[$chain]=$PORT
+  echo "$chain chain: gateway 127.0.0.1:${GATEWAY[$chain]}"
+done
+
+load() { # load <chain> <seconds> <log file>
+  h2load -D "$2" -c "$CONNECTIONS" -m 1 -t 1 --log-file="$3" "http://127.0.0.1:${GATEWAY[$1]}/orders/42" 2>&1
+}
+
+{
+  echo "# throughput $MODE run $STAMP"
+  echo "# java: $("$JAVA" -version 2>&1 | head -2 | tr '\n' ' ')"
+  echo "# h2load: $(h2load --version | head -1)"
+  echo "# cores: $(nproc), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "# git: $(git rev-parse --short HEAD)$(git diff --quiet || echo '+dirty')"
+  echo "# command per round: h2load -D $SECONDS_PER_ROUND -c $CONNECTIONS -m 1 -t 1 --log-file=<round log> http://127.0.0.1:<gateway>/orders/42"
+  echo "# rounds: $ROUNDS per chain, alternating, after a ${WARMUP_SECONDS} s warm-up of each chain"
+} | tee "$OUT.txt"
+
+for chain in reqctx static; do
+  echo "== warm-up $chain" | tee -a "$OUT.txt"
+  load "$chain" "$WARMUP_SECONDS" /dev/null | grep -E '^(finished|requests|status codes)' | tee -a "$OUT.txt"
+done
+for round in $(seq 1 "$ROUNDS"); do
+  for chain in reqctx static; do
+    echo "== round $round $chain (load before: $(cut -d' ' -f1 /proc/loadavg))" | tee -a "$OUT.txt"
+    load "$chain" "$SECONDS_PER_ROUND" "$WORK/$chain-$round.tsv" | grep -E '^(finished|requests|status codes|time for request)' \
+      | tee -a "$OUT.txt"
+  done
+done
+
+python3 - "$WORK" "$ROUNDS" "$SECONDS_PER_ROUND" <<'PY' | tee "$OUT.md"
+# Per round: req/s = 2xx responses / round length; latency percentiles from h2load's per-request log
+# (start time, status, elapsed microseconds). Mean over rounds with a 95% t-interval; the ratio's error
+# is propagated as r*sqrt((ea/a)^2 + (eb/b)^2).
+import math, statistics, sys
+work, rounds, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26}
+def pct(s, p):
+    return s[max(0, min(len(s) - 1, math.ceil(p / 100 * len(s)) - 1))]
+res = {}
+for chain in ("reqctx", "static"):
+    rps, lat, bad = [], {50: [], 90: [], 99: []}, 0
+    for r in range(1, rounds + 1):
+        rows = [l.split("\t") for l in open(f"{work}/{chain}-{r}.tsv") if l.strip()]
+        ok = [int(x[2]) for x in rows if x[1].startswith("2")]
+        bad += len(rows) - len(ok)
+        rps.append(len(ok) / secs)
+        ok.sort()
+        for p in lat:
+            lat[p].append(pct(ok, p) / 1000)
+    m = statistics.mean(rps)
+    e = T95.get(rounds - 1, 2.0) * statistics.stdev(rps) / math.sqrt(rounds) if rounds > 1 else 0
+    res[chain] = (m, e, rps, {p: statistics.median(v) for p, v in lat.items()}, bad)
+print(f"| chain | req/s (mean of {rounds} rounds, ± 95% CI) | rounds | p50 ms | p90 ms | p99 ms | non-2xx |")
+print("|---|---:|---|---:|---:|---:|---:|")
+for chain, (m, e, rps, lat, bad) in res.items():
+    print(f"| {chain} | {m:,.0f} ± {e:,.0f} | {', '.join(f'{x:,.0f}' for x in rps)} | "
+          f"{lat[50]:.2f} | {lat[90]:.2f} | {lat[99]:.2f} | {bad} |")
+(a, ea, *_), (b, eb, *_) = res["reqctx"], res["static"]
+r = a / b
+print(f"\nreqctx / static throughput: **{r:.3f} ± {r * math.sqrt((ea / a) ** 2 + (eb / b) ** 2):.3f}** "
+      "(latency columns: median over rounds of each round's percentile)")
+PY
+echo "results: $OUT.txt $OUT.md"
