@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class LeakDetection {
   /** In {@link Mode#SAMPLED}, one in this many scopes and attaches is watched. */
-  public static final int SAMPLE_EVERY = 64;
+  public static final int SAMPLE_EVERY = 256;
   private static final Logger log = LoggerFactory.getLogger("io.reqctx.leaks");
   private static final Cleaner CLEANER = Cleaner.create();
   private static final int MAX_LOGGED_SITES = 1024;

@@ -67,6 +67,7 @@ public final class ReqCtxMetrics implements ScopeObserver {
   private static final List<Double> MS_BUCKETS =
       List.of(1d, 5d, 10d, 25d, 50d, 100d, 250d, 500d, 800d, 1000d, 2000d, 3000d, 5000d);
 
+  private final Map<Tier, Attributes> tierAttributes = new ConcurrentHashMap<>();
   private final DoubleHistogram budgetAtArrival;
   private final LongHistogram depth;
   private final LongCounter deadlineExceeded;
@@ -110,7 +111,7 @@ public final class ReqCtxMetrics implements ScopeObserver {
 
   /** An inbound call arrived with {@code budget} after the hop's own rules, {@code hops} hops from its origin. */
   public void recordArrival(Tier tier, Duration budget, int hops) {
-    Attributes attributes = Attributes.of(TIER, tier.name());
+    Attributes attributes = tierAttributes.computeIfAbsent(tier, t -> Attributes.of(TIER, t.name()));
     budgetAtArrival.record(budget.toNanos() / 1e6, attributes);
     depth.record(hops, attributes);
   }

@@ -59,7 +59,7 @@ final class ServerCallBinding<ReqT, RespT> {
     // carries the reqctx context inside the grpc one. With grpc's own storage this is serverContext.
     try (Scope ignored = RequestCtx.attach(inbound.context())) {
       grpcContext =
-          Context.current().withDeadline(Deadline.after(remainingNanos, TimeUnit.NANOSECONDS), DeadlineTimer.INSTANCE);
+          Context.current().withDeadline(Deadline.after(remainingNanos, TimeUnit.NANOSECONDS), NeverFiringScheduler.INSTANCE);
     }
     ServerCallBinding<ReqT, RespT> binding = new ServerCallBinding<>(inbound, serverContext, grpcContext, call);
     grpcContext.addListener(binding.grpcCancelled, DIRECT);
