@@ -131,8 +131,25 @@ class ChainEndToEndTest {
     RequestCtx.current().onCancel(cause -> latch(tag + "/service-cancelled").countDown());
     io.grpc.Context.current().addListener(
         context -> latch(tag + "/service-grpc-context-cancelled").countDown(), Runnable::run);
+    if (tag.startsWith("hang")) {
+      // A slow hop: whatever the cache does, answer only once this hop's own ctx is cancelled, so the
+      // caller's deadline (or disconnect) decides the outcome, not the order of near-simultaneous timers.
+      toCache.get("/cache?tag=" + tag).aggregate().handle((response, failure) -> null).join();
+      awaitCancellation(RequestCtx.current());
+      throw io.grpc.Status.DEADLINE_EXCEEDED.withDescription("service: budget ran out").asRuntimeException();
+    }
     AggregatedHttpResponse cached = toCache.get("/cache?tag=" + tag).aggregate().join();
     return cached.status().code() + ":" + cached.contentUtf8();
+  }
+
+  static void awaitCancellation(RequestCtx ctx) {
+    CountDownLatch cancelled = new CountDownLatch(1);
+    ctx.onCancel(cause -> cancelled.countDown());
+    try {
+      cancelled.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** The cache: answers at once, or (tags starting with "hang") only once its ctx is cancelled. */
