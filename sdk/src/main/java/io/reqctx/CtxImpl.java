@@ -22,7 +22,7 @@ final class CtxImpl implements RequestCtx {
   static final ContextKey<RequestCtx> CONTEXT_KEY = ContextKey.named("io.reqctx.RequestCtx");
 
   static final CtxImpl ROOT = new CtxImpl(
-      new Request("", null, Tier.GATEWAY, 0, 1, SpanContext.getInvalid(), Cancellation.NEVER), Values.EMPTY);
+      new Request("", null, Tier.GATEWAY, 0, 1, 1, SpanContext.getInvalid(), Cancellation.NEVER), Values.EMPTY);
 
   /** What every ctx of one request (or one attempt of it) shares. */
   record Request(
@@ -31,6 +31,7 @@ final class CtxImpl implements RequestCtx {
       Tier tier,
       int hopCount,
       int attempt,
+      int outgoingAttempt,
       SpanContext spanContext,
       Cancellation cancellation) {}
 
@@ -102,6 +103,11 @@ final class CtxImpl implements RequestCtx {
   }
 
   @Override
+  public int outgoingAttempt() {
+    return request.outgoingAttempt();
+  }
+
+  @Override
   public SpanContext spanContext() {
     return request.spanContext();
   }
@@ -124,10 +130,10 @@ final class CtxImpl implements RequestCtx {
       throw new IllegalArgumentException("attempt must be 1 or more, got " + attempt);
     }
     Request r = request;
-    return attempt == r.attempt()
+    return attempt == r.outgoingAttempt()
         ? this
-        : new CtxImpl(new Request(r.requestId(), r.deadline(), r.tier(), r.hopCount(), attempt, r.spanContext(),
-            r.cancellation()), values);
+        : new CtxImpl(new Request(r.requestId(), r.deadline(), r.tier(), r.hopCount(), r.attempt(), attempt,
+            r.spanContext(), r.cancellation()), values);
   }
 
   @Override
@@ -157,7 +163,8 @@ final class CtxImpl implements RequestCtx {
       return this;
     }
     return new CtxImpl(
-        new Request(r.requestId(), null, r.tier(), r.hopCount(), r.attempt(), r.spanContext(), Cancellation.NEVER),
+        new Request(r.requestId(), null, r.tier(), r.hopCount(), r.attempt(), r.outgoingAttempt(), r.spanContext(),
+            Cancellation.NEVER),
         values);
   }
 
@@ -192,6 +199,9 @@ final class CtxImpl implements RequestCtx {
         .append(", tier=").append(r.tier().name()).append(", hop=").append(r.hopCount());
     if (r.attempt() > 1) {
       sb.append(", attempt=").append(r.attempt());
+    }
+    if (r.outgoingAttempt() > 1) {
+      sb.append(", outgoing attempt=").append(r.outgoingAttempt());
     }
     sb.append(", deadline=").append(r.deadline() == null ? "none" : r.deadline());
     if (r.spanContext().isValid()) {

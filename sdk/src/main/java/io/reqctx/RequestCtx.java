@@ -64,8 +64,18 @@ public interface RequestCtx extends ImplicitContextKeyed {
   /** How many hops the request made before reaching this process (0 at the origin). */
   int hopCount();
 
-  /** The attempt number of this request at this hop (1 for the first try). */
+  /**
+   * The attempt number this request arrived with at this hop: 1 for a first try, more when the caller
+   * retried (its {@code reqctx-attempt} header).
+   */
   int attempt();
+
+  /**
+   * The attempt number that calls made from this ctx send as {@code reqctx-attempt}: 1, unless a
+   * retrying caller set it with {@link #withAttempt}. A hop's own calls start again at 1 whatever
+   * attempt it was itself.
+   */
+  int outgoingAttempt();
 
   /** The span context the request ran in when its scope opened; invalid outside a trace. */
   SpanContext spanContext();
@@ -77,8 +87,8 @@ public interface RequestCtx extends ImplicitContextKeyed {
   <T> RequestCtx with(CtxKey<T> key, T value);
 
   /**
-   * A ctx with attempt number {@code attempt} (1 for the first try), as a retrying caller sets it
-   * around each try; everything else is shared.
+   * A ctx whose outgoing calls are attempt {@code attempt} (1 for the first try), as a retrying caller
+   * sets it around each try; everything else, {@link #attempt()} included, is shared.
    */
   RequestCtx withAttempt(int attempt);
 

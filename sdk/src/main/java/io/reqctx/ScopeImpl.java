@@ -63,12 +63,13 @@ final class ScopeImpl implements RequestScope, Cancellation {
       Tier tier,
       int hopCount,
       int attempt,
+      int outgoingAttempt,
       SpanContext spanContext,
       Values values) {
     this.parent = parent;
     this.ticker = ticker;
     this.ctx = new CtxImpl(
-        new CtxImpl.Request(requestId, deadline, tier, hopCount, attempt, spanContext, this), values);
+        new CtxImpl.Request(requestId, deadline, tier, hopCount, attempt, outgoingAttempt, spanContext, this), values);
     this.openedAtNanos = ticker.nanoTime();
     this.creationSite = LeakDetection.captureSite("request scope opened here");
     this.watch = creationSite == null
@@ -85,7 +86,7 @@ final class ScopeImpl implements RequestScope, Cancellation {
     SpanContext span = b.spanContext != null ? b.spanContext : Span.fromContext(Context.current()).getSpanContext();
     String requestId = b.requestId != null ? b.requestId : RequestId.generate();
     ScopeImpl scope =
-        new ScopeImpl(null, b.ticker, requestId, b.deadline, b.tier, b.hopCount, b.attempt, span,
+        new ScopeImpl(null, b.ticker, requestId, b.deadline, b.tier, b.hopCount, b.attempt, 1, span,
             CtxImpl.valuesOf(b.values));
     scope.announce();
     scope.armDeadline();
@@ -103,7 +104,7 @@ final class ScopeImpl implements RequestScope, Cancellation {
     Deadline deadline = parentDeadline == null ? own : parentDeadline.min(own);
     SpanContext current = Span.fromContext(Context.current()).getSpanContext();
     ScopeImpl child =
-        new ScopeImpl(parentScope, ticker, p.requestId(), deadline, tier, p.hopCount(), p.attempt(),
+        new ScopeImpl(parentScope, ticker, p.requestId(), deadline, tier, p.hopCount(), p.attempt(), p.outgoingAttempt(),
             current.isValid() ? current : p.spanContext(), p.values());
     child.announce(); // before adopting: observers hear of the open before any cancel
     if (parentScope != null && !parentScope.adopt(child)) {

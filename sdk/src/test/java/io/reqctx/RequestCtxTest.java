@@ -56,7 +56,8 @@ class RequestCtxTest {
       RequestCtx derived = scope.ctx().with(USER, "ada").withAttempt(2);
       scope.cancel();
       assertThat(derived.isCancelled()).isTrue();
-      assertThat(derived.attempt()).isEqualTo(2);
+      assertThat(derived.outgoingAttempt()).isEqualTo(2);
+      assertThat(derived.attempt()).as("the inbound attempt is kept").isEqualTo(1);
     }
   }
 

@@ -156,7 +156,7 @@ final class OutboundCallImpl implements OutboundCall {
     }
     writer.put(WireHeaders.TIER, ctx.tier().name());
     writer.put(WireHeaders.HOP, HopCount.format(ctx.hopCount() + 1));
-    writer.put(WireHeaders.ATTEMPT, AttemptNumber.format(ctx.attempt()));
+    writer.put(WireHeaders.ATTEMPT, AttemptNumber.format(ctx.outgoingAttempt()));
     ctx.forEachValue((key, value) -> writeValue(writer, key, value));
     if (config.spans() != SpanMode.ENRICH) { // in ENRICH mode the owning instrumentation injects the trace
       config.openTelemetry().getPropagators().getTextMapPropagator().inject(context, writer, SETTER);

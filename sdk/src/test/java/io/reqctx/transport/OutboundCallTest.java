@@ -111,4 +111,19 @@ class OutboundCallTest {
     assertThat(written).doesNotContainKey("x-request-id").containsEntry("reqctx-hop", "1");
     assertThat(spans.getFinishedSpanItems()).isEmpty();
   }
+
+  @Test
+  void aHopsOwnCallsStartAgainAtAttemptOneWhateverAttemptItWas() {
+    Map<String, String> first = new LinkedHashMap<>();
+    Map<String, String> retried = new LinkedHashMap<>();
+    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofSeconds(2))
+        .attempt(3).open()) {
+      ClientConfig config = ClientConfig.builder(Tier.CACHE).openTelemetry(otel).spans(SpanMode.OFF).build();
+      OutboundCall.prepare(config, Context.root().with(scope.ctx()), "cache/Get").writeHeaders(first::put);
+      OutboundCall.prepare(config, Context.root().with(scope.ctx().withAttempt(2)), "cache/Get")
+          .writeHeaders(retried::put);
+    }
+    assertThat(first).containsEntry("reqctx-attempt", "1");
+    assertThat(retried).containsEntry("reqctx-attempt", "2");
+  }
 }

@@ -120,7 +120,7 @@ class ClientInterceptorTest {
     assertThat(header("x-request-id")).isEqualTo("req-1");
     assertThat(header("reqctx-tier")).isEqualTo("service");
     assertThat(header("reqctx-hop")).isEqualTo("4");
-    assertThat(header("reqctx-attempt")).isEqualTo("2");
+    assertThat(header("reqctx-attempt")).as("this hop was attempt 2; its own call is a first try").isEqualTo("1");
     assertThat(header("reqctx-key-tenant")).isEqualTo("acme%20corp");
     assertThat(header("reqctx-key-secret")).isEqualTo("s3cr3t");
     assertThat(header("traceparent")).startsWith("00-");

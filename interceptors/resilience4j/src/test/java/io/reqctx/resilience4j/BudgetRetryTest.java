@@ -39,7 +39,7 @@ class BudgetRetryTest {
     BudgetRetry retry = BudgetRetry.of(config().maxAttempts(3).build());
     try (RequestScope request = request(Duration.ofSeconds(2), 0, 1); Scope s = request.makeCurrent()) {
       String result = retry.call(() -> {
-        attempts.add(RequestCtx.current().attempt());
+        attempts.add(RequestCtx.current().outgoingAttempt());
         if (attempts.size() < 3) {
           throw new IOException("unavailable");
         }
