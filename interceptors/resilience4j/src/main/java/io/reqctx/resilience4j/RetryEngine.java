@@ -48,6 +48,9 @@ final class RetryEngine {
       } catch (Exception e) {
         report(guard, ctx, ticker.nanoTime() - start, e);
         last = e;
+      } catch (Error e) {
+        guard.onFailure(ticker.nanoTime() - start, e); // releases the breaker's permit before the error goes up
+        throw e;
       }
       long backoff;
       try {
@@ -162,6 +165,10 @@ final class RetryEngine {
         return;
       }
       Throwable failure = Attempts.unwrap(error);
+      if (result.isCancelled()) {
+        guard.release(); // the caller gave up on the result: says nothing about the downstream's health
+        return;
+      }
       report(guard, ctx, nanos, failure);
       last = failure;
       if (result.isDone()) {

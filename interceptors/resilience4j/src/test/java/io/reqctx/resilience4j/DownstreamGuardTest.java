@@ -113,4 +113,23 @@ class DownstreamGuardTest {
       throw new IllegalStateException("no stale copy either");
     })).hasMessage("no stale copy either");
   }
+
+  @Test
+  void aCallerCancellingTheAsyncResultIsNotADownstreamFailure() {
+    DownstreamGuard strict = DownstreamGuard.builder("slow-cache")
+        .retry(BudgetRetryConfig.builder("slow-cache").maxAttempts(2).backoff(n -> 0L).ticker(ticker)
+            .executor(Runnable::run).build())
+        .circuitBreaker(CircuitBreakerConfig.custom().slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+            .slidingWindowSize(2).minimumNumberOfCalls(2).failureRateThreshold(50).build())
+        .build();
+    for (int i = 0; i < 2; i++) {
+      try (RequestScope request = RequestScope.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofSeconds(2)).open();
+          Scope ignored = request.makeCurrent()) {
+        // A healthy but slow downstream; the caller leaves before it answers.
+        strict.<String>callAsync(CompletableFuture::new).toCompletableFuture().cancel(true);
+      }
+    }
+    assertThat(strict.circuitBreaker().getMetrics().getNumberOfFailedCalls()).isZero();
+    assertThat(strict.circuitBreaker().getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+  }
 }
