@@ -8,6 +8,7 @@ import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import io.reqctx.RequestCtx;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -48,13 +49,17 @@ final class ArmeriaContexts {
     });
   }
 
-  /** Sets Armeria's request timeout to the ctx deadline (from now), or times out now if it passed. */
+  /**
+   * Shortens Armeria's request timeout to the ctx deadline (from now), or times out now if it passed.
+   * A shorter timeout configured in Armeria is left alone: reqctx never extends it.
+   */
   static void alignRequestTimeout(ServiceRequestContext armeriaCtx, RequestCtx ctx) {
     ctx.deadline().ifPresent(deadline -> {
       long nanos = deadline.remainingNanos();
+      long configuredMillis = armeriaCtx.requestTimeoutMillis();
       if (nanos <= 0) {
         armeriaCtx.timeoutNow();
-      } else {
+      } else if (configuredMillis <= 0 || nanos < TimeUnit.MILLISECONDS.toNanos(configuredMillis)) {
         armeriaCtx.setRequestTimeout(TimeoutMode.SET_FROM_NOW, Duration.ofNanos(nanos));
       }
     });

@@ -15,11 +15,14 @@ import io.opentelemetry.context.Scope;
 import io.reqctx.RequestCtx;
 import io.reqctx.transport.HeaderReader;
 import io.reqctx.transport.InboundCall;
+import io.reqctx.transport.Outcome;
 import io.reqctx.transport.Rejection;
 import io.reqctx.transport.ServerConfig;
 import io.reqctx.transport.Trust;
 import io.reqctx.wire.WireHeaders;
+import java.time.Duration;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The Armeria server side of reqctx for HTTP services: one {@link io.reqctx.RequestScope} per request.
@@ -89,7 +92,7 @@ public final class ReqCtxService extends SimpleDecoratingHttpService {
     RequestHeaders headers = req.headers();
     HeaderReader reader = ArmeriaHeaders.reader(headers);
     String method = headers.method().name() + " " + armeriaCtx.config().route().patternString();
-    InboundCall inbound = InboundCall.open(config, reader, method, ArmeriaHeaders.inboundRemaining(reader));
+    InboundCall inbound = InboundCall.open(config, reader, method, inboundRemaining(armeriaCtx, reader));
     RequestCtx ctx = inbound.ctx();
     String requestId = ctx.requestId();
 
@@ -99,19 +102,27 @@ public final class ReqCtxService extends SimpleDecoratingHttpService {
       return HttpOutcomes.rejected(rejection, requestId);
     }
 
+    // Registered first, so that the scope closes whatever happens below.
+    armeriaCtx.log().whenComplete().thenAccept(log -> inbound.close(HttpOutcomes.outcomeOf(log, ctx)));
     Context context = inbound.context();
-    armeriaCtx.setAttr(ArmeriaContexts.CONTEXT, context);
-    ArmeriaContexts.hook(armeriaCtx, context);
-    ArmeriaContexts.alignRequestTimeout(armeriaCtx, ctx);
-    RequestCtx.CancelRegistration scopeCancelled = ctx.onCancel(armeriaCtx::cancel);
-    armeriaCtx.whenRequestCancelling().thenAccept(inbound::cancel);
-    armeriaCtx.log().whenComplete().thenAccept(log -> {
-      scopeCancelled.remove();
-      inbound.close(HttpOutcomes.outcomeOf(log, ctx));
-    });
+    HttpRequest forService = req;
+    try {
+      armeriaCtx.setAttr(ArmeriaContexts.CONTEXT, context);
+      ArmeriaContexts.hook(armeriaCtx, context);
+      ArmeriaContexts.alignRequestTimeout(armeriaCtx, ctx);
+      RequestCtx.CancelRegistration scopeCancelled = ctx.onCancel(armeriaCtx::cancel);
+      armeriaCtx.log().whenComplete().thenAccept(log -> scopeCancelled.remove());
+      armeriaCtx.whenRequestCancelling().thenAccept(inbound::cancel);
+      if (config.trust() == Trust.EDGE) {
+        // Also through ctx.request(), so no handler or later decorator can forward a forged header.
+        forService = req.withHeaders(ArmeriaHeaders.withoutReqctxHeaders(headers));
+        armeriaCtx.updateRequest(forService);
+      }
+    } catch (RuntimeException | Error e) {
+      inbound.close(Outcome.ERROR);
+      throw e;
+    }
 
-    HttpRequest forService =
-        config.trust() == Trust.EDGE ? req.withHeaders(ArmeriaHeaders.withoutReqctxHeaders(headers)) : req;
     HttpResponse response;
     try (Scope ignored = RequestCtx.attach(context)) {
       response = unwrap().serve(armeriaCtx, forService);
@@ -124,6 +135,20 @@ public final class ReqCtxService extends SimpleDecoratingHttpService {
             : HttpResponse.ofFailure(cause))
         .mapHeaders(responseHeaders -> forClient(armeriaCtx, responseHeaders, requestId))
         .mapTrailers(ArmeriaHeaders::withoutReqctxHeaders);
+  }
+
+  /**
+   * The caller's budget from the headers, capped by the request timeout configured for this route in
+   * Armeria: reqctx may shorten Armeria's timeout, never extend it.
+   */
+  private static @Nullable Duration inboundRemaining(ServiceRequestContext armeriaCtx, HeaderReader reader) {
+    Duration fromHeaders = ArmeriaHeaders.inboundRemaining(reader);
+    long configuredMillis = armeriaCtx.requestTimeoutMillis();
+    if (configuredMillis <= 0) {
+      return fromHeaders;
+    }
+    Duration configured = Duration.ofMillis(configuredMillis);
+    return fromHeaders == null || configured.compareTo(fromHeaders) < 0 ? configured : fromHeaders;
   }
 
   private String deadlineMessage(InboundCall inbound) {

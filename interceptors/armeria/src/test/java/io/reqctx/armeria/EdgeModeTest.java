@@ -45,6 +45,7 @@ class EdgeModeTest {
       String callerTier, RequestHeaders raw) {}
 
   static final Map<String, Seen> seen = new ConcurrentHashMap<>();
+  static final Map<String, RequestHeaders> peeked = new ConcurrentHashMap<>();
   static volatile WebClient toInternal;
 
   @RegisterExtension
@@ -59,6 +60,14 @@ class EdgeModeTest {
       ServerConfig internal = ServerConfig.builder(Tier.SERVICE, Trust.TRUSTED).acceptedKeys(TENANT, AUTH_SUBJECT).build();
       sb.service("/edge", gateway().decorate(ReqCtxService.newDecorator(edge)));
       sb.service("/internal", internal().decorate(ReqCtxService.newDecorator(internal)));
+      sb.service("/peek", ((HttpService) (ctx, req) -> {
+        peeked.put("ctx.request", ctx.request().headers());
+        return HttpResponse.of("ok");
+      }).decorate(ReqCtxService.newDecorator(edge)));
+      // An operator's shorter timeout on a route that never answers by itself.
+      sb.route().path("/limited").requestTimeoutMillis(300)
+          .build(((HttpService) (ctx, req) -> HttpResponse.of(new java.util.concurrent.CompletableFuture<HttpResponse>()))
+              .decorate(ReqCtxService.newDecorator(edge)));
     }
   };
 
@@ -193,5 +202,22 @@ class EdgeModeTest {
     assertThat(internal.authSubject()).isEqualTo("svc-a");
     assertThat(internal.remainingMillis()).isLessThanOrEqualTo(900);
     assertThat(response.headers().names()).noneMatch(name -> name.toString().startsWith("reqctx-"));
+  }
+
+  @Test
+  void forgedHeadersAreHiddenFromTheServiceContextsRequestToo() {
+    assertThat(call("/peek", "reqctx-hop", "99", "reqctx-tier", "gateway").status()).isEqualTo(HttpStatus.OK);
+    assertThat(peeked.get("ctx.request").names()).noneMatch(name -> name.toString().startsWith("reqctx-"));
+  }
+
+  @Test
+  void anOperatorsShorterRequestTimeoutIsKeptAndBoundsTheBudget() {
+    long started = System.nanoTime();
+    AggregatedHttpResponse response = call("/limited", "reqctx-budget-ms", "4000");
+    long elapsedMillis = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+
+    assertThat(response.status()).isEqualTo(HttpStatus.GATEWAY_TIMEOUT);
+    assertThat(response.contentUtf8()).contains("budget of 300ms");
+    assertThat(elapsedMillis).isLessThan(2_000);
   }
 }
