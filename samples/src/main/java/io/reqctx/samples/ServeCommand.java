@@ -51,6 +51,7 @@ final class ServeCommand implements Callable<Integer> {
   boolean staticTimeouts;
 
   private final CountDownLatch stopped = new CountDownLatch(1);
+  private final CountDownLatch closed = new CountDownLatch(1);
 
   @Override
   public Integer call() throws Exception {
@@ -60,13 +61,19 @@ final class ServeCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     ChainMode mode = staticTimeouts ? ChainMode.STATIC_TIMEOUTS : ChainMode.REQCTX;
     HopLog log = new HopLog(report -> print(out, report));
-    Thread hook = new Thread(stopped::countDown, "reqctx-samples-shutdown");
+    // The JVM halts once its shutdown hooks return: the hook waits until the server and the span
+    // exporter are closed, so spans still buffered are flushed on SIGTERM.
+    Thread hook = new Thread(() -> {
+      stopped.countDown();
+      awaitQuietly(closed);
+    }, "reqctx-samples-shutdown");
     try (Telemetry telemetry = Telemetry.create(otlpEndpoint, line -> println(out, line));
         TierServer server = TierServer.start(role, port, downstream, mode, telemetry.forRole(role), log)) {
       Runtime.getRuntime().addShutdownHook(hook);
       println(out, "reqctx-samples " + role.cliName() + " listening on " + server.target());
       stopped.await();
     } finally {
+      closed.countDown();
       removeHook(hook);
     }
     return 0;
@@ -75,6 +82,14 @@ final class ServeCommand implements Callable<Integer> {
   /** Stops a running {@link #call()} as SIGTERM does. */
   void stop() {
     stopped.countDown();
+  }
+
+  private static void awaitQuietly(CountDownLatch latch) {
+    try {
+      latch.await(10, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static void removeHook(Thread hook) {

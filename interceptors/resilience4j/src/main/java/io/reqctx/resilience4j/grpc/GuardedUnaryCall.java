@@ -45,6 +45,7 @@ final class GuardedUnaryCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
   private @Nullable Metadata headers;
   private @Nullable ReqT request;
   private volatile @Nullable CompletableFuture<?> running;
+  private volatile boolean cancelled;
 
   GuardedUnaryCall(MethodDescriptor<ReqT, RespT> method, CallOptions callOptions, Channel next, DownstreamGuard guard,
       @Nullable Fallback<RespT> fallback, Context callerContext) {
@@ -85,21 +86,29 @@ final class GuardedUnaryCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
       throw new IllegalStateException("halfClose() on a unary call to " + method.getFullMethodName()
           + " before start() and sendMessage()");
     }
+    // running holds the guard's own future (not a stage derived from it): cancelling it stops the attempts.
     CompletableFuture<?> result;
     try (Scope ignored = callerContext.makeCurrent()) {
       if (fallback != null) {
-        result = guard.callAsync(() -> attempt(message), this::fallbackResponse).toCompletableFuture()
-            .whenComplete((guarded, error) -> finish(guarded == null ? null : guarded.value(), error));
+        CompletableFuture<GuardedResult<Response<RespT>>> guarded =
+            guard.callAsync(() -> attempt(message), this::fallbackResponse).toCompletableFuture();
+        guarded.whenComplete((r, error) -> finish(r == null ? null : r.value(), error));
+        result = guarded;
       } else {
-        result = guard.callAsync(() -> attempt(message)).toCompletableFuture()
-            .whenComplete(this::finish);
+        CompletableFuture<Response<RespT>> plain = guard.callAsync(() -> attempt(message)).toCompletableFuture();
+        plain.whenComplete(this::finish);
+        result = plain;
       }
     }
     running = result;
+    if (cancelled) { // cancel() ran on another thread before running was set
+      result.cancel(true);
+    }
   }
 
   @Override
   public void cancel(@Nullable String message, @Nullable Throwable cause) {
+    cancelled = true;
     CompletableFuture<?> result = running;
     if (result != null) {
       result.cancel(true);
