@@ -9,6 +9,7 @@ import io.opentelemetry.context.Scope;
 import io.reqctx.Tier;
 import io.reqctx.resilience4j.DownstreamGuard;
 import io.reqctx.resilience4j.GuardedResult;
+import io.reqctx.resilience4j.StopReason;
 import io.reqctx.samples.proto.CacheServiceGrpc;
 import io.reqctx.samples.proto.CheckStockRequest;
 import io.reqctx.samples.proto.CheckStockResponse;
@@ -60,10 +61,7 @@ final class InventoryService extends InventoryServiceGrpc.InventoryServiceImplBa
           .setKey("stock:" + String.join(",", request.getSkusList()))
           .setDelayMs(request.getCacheDelayMs())
           .build();
-      GuardedResult<GetResponse> stock;
-      try (Scope ignored = hop.makeCurrent()) {
-        stock = cacheGuard.call(() -> mode.perCall(cache).get(read), (reason, failure) -> null);
-      }
+      GuardedResult<GetResponse> stock = readCache(read, hop);
       if (hop.isCancelled()) {
         hop.finish(hop.cancelOutcome(), "request cancelled while reading the cache");
         response.onError(Status.CANCELLED.asRuntimeException());
@@ -97,6 +95,23 @@ final class InventoryService extends InventoryServiceGrpc.InventoryServiceImplBa
       hop.finish(cancelled ? hop.cancelOutcome() : HopOutcome.HOP_OUTCOME_ERROR,
           cancelled ? "request cancelled while reading the cache" : "cache call failed: " + e);
       response.onError(Status.fromThrowable(e).asRuntimeException());
+    }
+  }
+
+  /**
+   * The cache read: through the budget-aware guard with reqctx; in the baseline, a plain call with its
+   * static timeout and a try/catch fallback, so the baseline runs no reqctx code on this hop.
+   */
+  private GuardedResult<GetResponse> readCache(GetRequest read, HopRecorder hop) throws Exception {
+    if (mode == ChainMode.STATIC_TIMEOUTS) {
+      try {
+        return GuardedResult.fresh(mode.perCall(cache).get(read));
+      } catch (StatusRuntimeException e) {
+        return GuardedResult.degraded(null, StopReason.ATTEMPTS_EXHAUSTED, e);
+      }
+    }
+    try (Scope ignored = hop.makeCurrent()) {
+      return cacheGuard.call(() -> mode.perCall(cache).get(read), (reason, failure) -> null);
     }
   }
 
