@@ -131,9 +131,10 @@ final class GuardedExchange {
   }
 
   /**
-   * Makes the attempt's ctx current whenever Armeria pushes {@code derived} (decorators it runs later,
-   * response callbacks). Hooks run in the order added, so this one wins over hooks inherited from the
-   * caller's context, which would make the whole request's ctx current instead of the attempt's.
+   * Makes the attempt's ctx current whenever Armeria pushes {@code derived} later (callbacks of the
+   * attempt's response, decorators resumed on an event loop), where nothing else would: what runs there
+   * for the attempt sees the attempt's ctx. Hooks run in the order added, so this one is attached on top
+   * of any hook inherited from the caller's context.
    */
   @SuppressWarnings("MustBeClosedChecker") // Armeria closes what the hook returns when it pops the context
   private static void attachWhenPushed(ClientRequestContext derived, Context attemptContext) {
