@@ -4,7 +4,8 @@
  * {@link io.reqctx.resilience4j.BudgetTimeLimiter}, {@link io.reqctx.resilience4j.RetryBudget} and
  * {@link io.reqctx.resilience4j.DownstreamGuard} (breaker + retry + fallback per downstream). May
  * import the reqctx SDK, Resilience4j (core, retry, circuitbreaker), the OpenTelemetry context API and
- * JSpecify; nothing transport-specific (the gRPC interceptor lives in {@code .grpc}).
+ * JSpecify; nothing transport-specific (the gRPC interceptor lives in {@code .grpc}, the Armeria
+ * {@code WebClient} decorator in {@code .armeria}).
  *
  * <h2>No retry amplification</h2>
  *
