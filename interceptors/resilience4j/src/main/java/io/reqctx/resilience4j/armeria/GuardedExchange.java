@@ -203,16 +203,7 @@ final class GuardedExchange {
       log.endResponseWithLastChild();
       return;
     }
-    if (failure != null) {
-      log.endRequest(failure);
-      log.endResponse(failure);
-    } else {
-      log.endRequest();
-      if (value != null) {
-        log.responseHeaders(value.headers());
-      }
-      log.endResponse();
-    }
+    end(log, value, failure);
   }
 
   /** A request the transport never saw (rejected by a decorator, or failed early) has its log ended here. */
@@ -221,7 +212,11 @@ final class GuardedExchange {
     if (derived.log().isAvailable(RequestLogProperty.REQUEST_FIRST_BYTES_TRANSFERRED_TIME)) {
       return;
     }
-    RequestLogBuilder log = derived.logBuilder();
+    end(derived.logBuilder(), value, failure);
+  }
+
+  /** Ends a log that no transport wrote: with the failure, or with the answer's headers. */
+  private static void end(RequestLogBuilder log, @Nullable AggregatedHttpResponse value, @Nullable Throwable failure) {
     if (failure != null) {
       log.endRequest(failure);
       log.endResponse(failure);
