@@ -29,28 +29,51 @@ final class Attachments {
   @SuppressWarnings("MustBeClosedChecker") // the OpenTelemetry scope is owned, and closed, by the returned one
   static Scope attach(Context context) {
     Scope otel = context.makeCurrent();
-    MdcRestore mdc = MDC_ENABLED ? MdcRestore.apply(context) : null;
-    Throwable site = LeakDetection.captureSite("makeCurrent() called here");
-    return new CheckedScope(otel, context, mdc, site);
+    Throwable site = LeakDetection.captureAttachSite();
+    return new CheckedScope(otel, context, site);
   }
 
+  /**
+   * The attach: closes the OpenTelemetry scope after checking thread and order, and puts back the MDC
+   * values it replaced (held here rather than in a second object: this is on every callback's path).
+   */
   private static final class CheckedScope implements Scope {
     private final Scope otel;
     private final Context attached;
-    private final @Nullable MdcRestore mdc;
     private final Thread thread = Thread.currentThread();
     private final LeakDetection.@Nullable Watch watch;
     private final @Nullable Throwable site;
+    private final boolean mdcApplied;
+    private final @Nullable String previousTraceId;
+    private final @Nullable String previousSpanId;
+    private final @Nullable String previousRequestId;
     private boolean closed;
 
-    CheckedScope(Scope otel, Context attached, @Nullable MdcRestore mdc, @Nullable Throwable site) {
+    CheckedScope(Scope otel, Context attached, @Nullable Throwable site) {
       this.otel = otel;
       this.attached = attached;
-      this.mdc = mdc;
       this.site = site;
+      RequestCtx ctx = RequestCtx.fromContext(attached);
       this.watch = site == null
           ? null
-          : LeakDetection.watch(this, LeakReport.Kind.ATTACH_NEVER_CLOSED, describe(attached), site);
+          : LeakDetection.watch(this, LeakReport.Kind.ATTACH_NEVER_CLOSED, describe(ctx), site);
+      this.mdcApplied = MDC_ENABLED;
+      if (MDC_ENABLED) {
+        previousTraceId = MDC.get(TRACE_ID);
+        previousSpanId = MDC.get(SPAN_ID);
+        previousRequestId = MDC.get(REQUEST_ID);
+        SpanContext span = Span.fromContext(attached).getSpanContext();
+        if (!span.isValid()) {
+          span = ctx.spanContext();
+        }
+        set(TRACE_ID, previousTraceId, span.isValid() ? span.getTraceId() : null);
+        set(SPAN_ID, previousSpanId, span.isValid() ? span.getSpanId() : null);
+        set(REQUEST_ID, previousRequestId, ctx.requestId().isEmpty() ? null : ctx.requestId());
+      } else {
+        previousTraceId = null;
+        previousSpanId = null;
+        previousRequestId = null;
+      }
     }
 
     @Override
@@ -65,73 +88,43 @@ final class Attachments {
       if (Thread.currentThread() != thread) {
         // Closing here would corrupt this thread's context; the attaching thread keeps it attached.
         LeakDetection.report(new LeakReport(LeakReport.Kind.ATTACH_CLOSED_ON_OTHER_THREAD,
-            describe(attached) + ", attached on " + thread.getName() + ", closed on "
+            describe(RequestCtx.fromContext(attached)) + ", attached on " + thread.getName() + ", closed on "
                 + Thread.currentThread().getName(), site));
         return;
       }
       if (Context.current() != attached) {
-        LeakDetection.report(new LeakReport(LeakReport.Kind.ATTACH_CLOSED_OUT_OF_ORDER, describe(attached), site));
+        LeakDetection.report(new LeakReport(
+            LeakReport.Kind.ATTACH_CLOSED_OUT_OF_ORDER, describe(RequestCtx.fromContext(attached)), site));
       }
       otel.close();
-      if (mdc != null) {
-        mdc.restore();
+      if (mdcApplied) {
+        restore(TRACE_ID, previousTraceId);
+        restore(SPAN_ID, previousSpanId);
+        restore(REQUEST_ID, previousRequestId);
       }
     }
   }
 
-  private static String describe(Context context) {
-    RequestCtx ctx = RequestCtx.fromContext(context);
+  private static String describe(RequestCtx ctx) {
     return "request " + ctx.requestId() + ", tier " + ctx.tier().name();
   }
 
-  /** The MDC values an attach replaced; restoring puts them back. */
-  private static final class MdcRestore {
-    private final @Nullable String traceId;
-    private final @Nullable String spanId;
-    private final @Nullable String requestId;
-
-    private MdcRestore(@Nullable String traceId, @Nullable String spanId, @Nullable String requestId) {
-      this.traceId = traceId;
-      this.spanId = spanId;
-      this.requestId = requestId;
+  private static void set(String key, @Nullable String previous, @Nullable String value) {
+    if (Objects.equals(previous, value)) {
+      return;
     }
-
-    static MdcRestore apply(Context context) {
-      MdcRestore previous = new MdcRestore(MDC.get(TRACE_ID), MDC.get(SPAN_ID), MDC.get(REQUEST_ID));
-      SpanContext span = Span.fromContext(context).getSpanContext();
-      if (!span.isValid()) {
-        span = RequestCtx.fromContext(context).spanContext();
-      }
-      RequestCtx ctx = RequestCtx.fromContext(context);
-      set(TRACE_ID, previous.traceId, span.isValid() ? span.getTraceId() : null);
-      set(SPAN_ID, previous.spanId, span.isValid() ? span.getSpanId() : null);
-      set(REQUEST_ID, previous.requestId, ctx.requestId().isEmpty() ? null : ctx.requestId());
-      return previous;
+    if (value == null) {
+      MDC.remove(key);
+    } else {
+      MDC.put(key, value);
     }
+  }
 
-    void restore() {
-      restore(TRACE_ID, traceId);
-      restore(SPAN_ID, spanId);
-      restore(REQUEST_ID, requestId);
-    }
-
-    private static void set(String key, @Nullable String previous, @Nullable String value) {
-      if (Objects.equals(previous, value)) {
-        return;
-      }
-      if (value == null) {
-        MDC.remove(key);
-      } else {
-        MDC.put(key, value);
-      }
-    }
-
-    private static void restore(String key, @Nullable String previous) {
-      if (previous == null) {
-        MDC.remove(key);
-      } else {
-        MDC.put(key, previous);
-      }
+  private static void restore(String key, @Nullable String previous) {
+    if (previous == null) {
+      MDC.remove(key);
+    } else {
+      MDC.put(key, previous);
     }
   }
 }

@@ -15,9 +15,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code off}: leaks found at close (open children, running tasks, misordered attaches) are still
  *       counted and logged, without creation sites; nothing is tracked through the garbage collector.
- *   <li>{@code sampled} (default): additionally, one scope or attach in {@value #SAMPLE_EVERY} records
- *       where it was created and is watched for being garbage-collected while open.
- *   <li>{@code always}: every one is; for tests and debugging.
+ *   <li>{@code sampled} (default): additionally, one scope or task in {@value #SAMPLE_EVERY} records
+ *       where it was created, and sampled scopes are watched for being garbage-collected while open.
+ *   <li>{@code always}: every scope, task and attach is; for tests and debugging.
  * </ul>
  *
  * <p>Every leak is reported to {@link ScopeObserver#onLeak}, as a flight recorder event, and in one
@@ -40,9 +40,9 @@ public final class LeakDetection {
   public enum Mode {
     /** Count and log leaks found at close; capture no creation sites; watch nothing. */
     OFF,
-    /** Also capture the creation site of, and watch, one scope or attach in {@value #SAMPLE_EVERY}. */
+    /** Also capture the creation site of one scope or task in {@value #SAMPLE_EVERY}, and watch those scopes. */
     SAMPLED,
-    /** Capture and watch every one. */
+    /** Capture and watch every scope, task and attach. */
     ALWAYS
   }
 
@@ -66,6 +66,14 @@ public final class LeakDetection {
       return new Throwable(what);
     }
     return null;
+  }
+
+  /**
+   * Where an attach was made, in {@link Mode#ALWAYS} only: attaches happen on every callback of every
+   * call, and their misuse (out of order, on another thread) is caught without a creation site.
+   */
+  static @Nullable Throwable captureAttachSite() {
+    return mode == Mode.ALWAYS ? new Throwable("makeCurrent() called here") : null;
   }
 
   /**
