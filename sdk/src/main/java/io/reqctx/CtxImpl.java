@@ -55,10 +55,6 @@ final class CtxImpl implements RequestCtx {
     return values;
   }
 
-  Request request() {
-    return request;
-  }
-
   Values values() {
     return values;
   }

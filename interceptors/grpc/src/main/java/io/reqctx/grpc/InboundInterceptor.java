@@ -5,6 +5,7 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import io.reqctx.transport.HeaderReader;
 import io.reqctx.transport.InboundCall;
 import io.reqctx.transport.Rejection;
 import io.reqctx.transport.ServerConfig;
@@ -29,8 +30,8 @@ final class InboundInterceptor implements ServerInterceptor {
       ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
     Context callContext = Context.current();
     String method = call.getMethodDescriptor().getFullMethodName();
-    InboundCall inbound =
-        InboundCall.open(config, MetadataHeaders.reader(headers), method, inboundRemaining(headers, callContext));
+    HeaderReader reader = MetadataHeaders.reader(headers);
+    InboundCall inbound = InboundCall.open(config, reader, method, inboundRemaining(reader, callContext));
     Rejection rejection = inbound.rejection();
     if (rejection != null) {
       try {
@@ -48,8 +49,8 @@ final class InboundInterceptor implements ServerInterceptor {
    * so a value the transport let through is still checked against the protocol grammar) and the
    * deadline the server already put on the call's {@link Context} (grpc-java does; Armeria does not).
    */
-  private static @Nullable Duration inboundRemaining(Metadata headers, Context callContext) {
-    OptionalLong fromHeader = GrpcTimeout.parseNanos(single(headers));
+  private static @Nullable Duration inboundRemaining(HeaderReader headers, Context callContext) {
+    OptionalLong fromHeader = GrpcTimeout.parseNanos(headers.single(WireHeaders.GRPC_TIMEOUT));
     io.grpc.Deadline fromContext = callContext.getDeadline();
     if (fromContext == null) {
       return fromHeader.isPresent() ? Duration.ofNanos(fromHeader.getAsLong()) : null;
@@ -57,10 +58,6 @@ final class InboundInterceptor implements ServerInterceptor {
     long contextNanos = fromContext.timeRemaining(TimeUnit.NANOSECONDS);
     long nanos = fromHeader.isPresent() ? Math.min(fromHeader.getAsLong(), contextNanos) : contextNanos;
     return Duration.ofNanos(nanos);
-  }
-
-  private static @Nullable String single(Metadata headers) {
-    return MetadataHeaders.reader(headers).single(WireHeaders.GRPC_TIMEOUT);
   }
 
   @Override
