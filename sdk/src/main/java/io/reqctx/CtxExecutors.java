@@ -200,8 +200,8 @@ public final class CtxExecutors {
     }
 
     private void requestEnded(Throwable cause) {
-      if (cause instanceof ScopeClosedException && state.get() == RUNNING) {
-        LeakDetection.report(new LeakReport(LeakReport.Kind.TASK_RUNNING_AFTER_SCOPE_END,
+      if (cause instanceof CtxClosedException && state.get() == RUNNING) {
+        LeakDetection.report(new LeakReport(LeakReport.Kind.TASK_RUNNING_AFTER_CTX_END,
             "request " + ctx.requestId() + ", tier " + ctx.tier().name() + ", task on " + runner.getName(), site));
       }
       if (onCancel == OnCancel.INTERRUPT) {

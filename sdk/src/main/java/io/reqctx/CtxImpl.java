@@ -30,7 +30,7 @@ final class CtxImpl implements RequestCtx {
       @Nullable Deadline deadline,
       Tier tier,
       int hopCount,
-      int attempt,
+      int inboundAttempt,
       int outgoingAttempt,
       SpanContext spanContext,
       Cancellation cancellation) {}
@@ -94,8 +94,8 @@ final class CtxImpl implements RequestCtx {
   }
 
   @Override
-  public int attempt() {
-    return request.attempt();
+  public int inboundAttempt() {
+    return request.inboundAttempt();
   }
 
   @Override
@@ -121,14 +121,14 @@ final class CtxImpl implements RequestCtx {
   }
 
   @Override
-  public RequestCtx withAttempt(int attempt) {
+  public RequestCtx withOutgoingAttempt(int attempt) {
     if (attempt < 1) {
       throw new IllegalArgumentException("attempt must be 1 or more, got " + attempt);
     }
     Request r = request;
     return attempt == r.outgoingAttempt()
         ? this
-        : new CtxImpl(new Request(r.requestId(), r.deadline(), r.tier(), r.hopCount(), r.attempt(), attempt,
+        : new CtxImpl(new Request(r.requestId(), r.deadline(), r.tier(), r.hopCount(), r.inboundAttempt(), attempt,
             r.spanContext(), r.cancellation()), values);
   }
 
@@ -159,7 +159,7 @@ final class CtxImpl implements RequestCtx {
       return this;
     }
     return new CtxImpl(
-        new Request(r.requestId(), null, r.tier(), r.hopCount(), r.attempt(), r.outgoingAttempt(), r.spanContext(),
+        new Request(r.requestId(), null, r.tier(), r.hopCount(), r.inboundAttempt(), r.outgoingAttempt(), r.spanContext(),
             Cancellation.NEVER),
         values);
   }
@@ -193,8 +193,8 @@ final class CtxImpl implements RequestCtx {
     Request r = request;
     StringBuilder sb = new StringBuilder("RequestCtx[id=").append(r.requestId())
         .append(", tier=").append(r.tier().name()).append(", hop=").append(r.hopCount());
-    if (r.attempt() > 1) {
-      sb.append(", attempt=").append(r.attempt());
+    if (r.inboundAttempt() > 1) {
+      sb.append(", attempt=").append(r.inboundAttempt());
     }
     if (r.outgoingAttempt() > 1) {
       sb.append(", outgoing attempt=").append(r.outgoingAttempt());

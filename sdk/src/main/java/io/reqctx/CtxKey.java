@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
-import io.reqctx.wire.KeyHeader;
+import io.reqctx.internal.wire.KeyHeader;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -180,7 +180,7 @@ public final class CtxKey<T> {
   /** Counts and reports an inbound value that was dropped; logs once per key, never the value. */
   private void drop(String reason) {
     dropped.increment();
-    ScopeObservers.droppedValue(this, reason);
+    CtxObservers.droppedValue(this, reason);
     if (dropLogged.compareAndSet(false, true)) {
       log.warn(
           "reqctx: dropped an inbound value of key '{}': {} (logged once per key; see CtxKey.droppedValues())",

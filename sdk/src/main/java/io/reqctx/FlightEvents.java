@@ -10,7 +10,7 @@ import org.jspecify.annotations.Nullable;
 final class FlightEvents {
   private FlightEvents() {}
 
-  static @Nullable ScopeFlightEvent opened(ScopeImpl scope, @Nullable Deadline deadline) {
+  static @Nullable ScopeFlightEvent opened(CancellableCtxImpl scope, @Nullable Deadline deadline) {
     ScopeFlightEvent event = new ScopeFlightEvent();
     if (!event.isEnabled()) {
       return null;
@@ -24,7 +24,7 @@ final class FlightEvents {
     return event;
   }
 
-  static void cancelled(ScopeImpl scope, Throwable cause) {
+  static void cancelled(CancellableCtxImpl scope, Throwable cause) {
     RequestCtx ctx = scope.ctx();
     if (cause instanceof DeadlineExceededException deadline) {
       DeadlineExceededFlightEvent event = new DeadlineExceededFlightEvent();
@@ -45,7 +45,7 @@ final class FlightEvents {
     }
   }
 
-  static void closed(@Nullable ScopeFlightEvent event, ScopeObserver.ScopeEnd end) {
+  static void closed(@Nullable ScopeFlightEvent event, CtxObserver.CtxEnd end) {
     if (event == null) {
       return;
     }

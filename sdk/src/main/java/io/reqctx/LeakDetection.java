@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code always}: every scope, task and attach is; for tests and debugging.
  * </ul>
  *
- * <p>Every leak is reported to {@link ScopeObserver#onLeak}, as a flight recorder event, and in one
+ * <p>Every leak is reported to {@link CtxObserver#onLeak}, as a flight recorder event, and in one
  * log line per creation site (logger {@code io.reqctx.leaks}). Tests use
  * {@code io.reqctx.testing.StrictLeakExtension}, which sets {@code always} and fails a test that leaks.
  *
@@ -89,7 +89,7 @@ public final class LeakDetection {
   /** Reports a leak: counted by observers, logged once per creation site (or once per kind without one). */
   static void report(LeakReport leak) {
     FlightEvents.leaked(leak);
-    ScopeObservers.leaked(leak);
+    CtxObservers.leaked(leak);
     String site = leak.kind() + (leak.creationSite() == null ? "" : signature(leak.creationSite()));
     if (loggedSites.size() < MAX_LOGGED_SITES && loggedSites.add(site)) {
       log.warn(leak.message() + " (logged once per site)", leak.creationSite());

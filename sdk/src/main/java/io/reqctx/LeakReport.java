@@ -6,7 +6,7 @@ import org.jspecify.annotations.Nullable;
  * Something that should have ended with its request and did not.
  *
  * <pre>{@code
- * ScopeObserver.register(new ScopeObserver() {
+ * CtxObserver.register(new CtxObserver() {
  *   public void onLeak(LeakReport leak) { leakCounter.add(1); }
  * });
  * }</pre>
@@ -21,9 +21,9 @@ public record LeakReport(Kind kind, String description, @Nullable Throwable crea
   /** The kinds of leak reqctx detects. */
   public enum Kind {
     /** A scope was garbage-collected while still open (tracked in {@code sampled} and {@code always} modes). */
-    SCOPE_NEVER_CLOSED,
+    CTX_NEVER_CLOSED,
     /** A child scope was still open when its parent closed. */
-    CHILD_SCOPE_OPEN_AT_PARENT_CLOSE,
+    CHILD_OPEN_AT_PARENT_CLOSE,
     /** A scope returned by {@code makeCurrent()} was garbage-collected without being closed. */
     ATTACH_NEVER_CLOSED,
     /** A scope returned by {@code makeCurrent()} was closed while a later one was still attached. */
@@ -31,19 +31,19 @@ public record LeakReport(Kind kind, String description, @Nullable Throwable crea
     /** A scope returned by {@code makeCurrent()} was closed on another thread than the one it attached on. */
     ATTACH_CLOSED_ON_OTHER_THREAD,
     /** A propagated task was still running when its request scope closed. */
-    TASK_RUNNING_AFTER_SCOPE_END
+    TASK_RUNNING_AFTER_CTX_END
   }
 
   /** A one-line description for logs. */
   public String message() {
     String what =
         switch (kind) {
-          case SCOPE_NEVER_CLOSED -> "a request scope was garbage-collected without being closed";
-          case CHILD_SCOPE_OPEN_AT_PARENT_CLOSE -> "a child scope was still open when its parent closed";
+          case CTX_NEVER_CLOSED -> "a request scope was garbage-collected without being closed";
+          case CHILD_OPEN_AT_PARENT_CLOSE -> "a child scope was still open when its parent closed";
           case ATTACH_NEVER_CLOSED -> "a makeCurrent() scope was garbage-collected without being closed";
           case ATTACH_CLOSED_OUT_OF_ORDER -> "a makeCurrent() scope was closed out of order";
           case ATTACH_CLOSED_ON_OTHER_THREAD -> "a makeCurrent() scope was closed on another thread";
-          case TASK_RUNNING_AFTER_SCOPE_END -> "a task was still running when its request scope closed";
+          case TASK_RUNNING_AFTER_CTX_END -> "a task was still running when its request scope closed";
         };
     return "reqctx leak: " + what + " (" + description + ")"
         + (creationSite == null ? "; run with -Dreqctx.leaks=always to see where it was created" : "");

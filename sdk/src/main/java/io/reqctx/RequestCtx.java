@@ -26,7 +26,7 @@ import org.jspecify.annotations.Nullable;
  * }
  * }</pre>
  *
- * <p>Not for implementation outside reqctx: the owner of a request holds a {@link RequestScope}.
+ * <p>Not for implementation outside reqctx: the owner of a request holds a {@link CancellableCtx}.
  */
 public interface RequestCtx extends ImplicitContextKeyed {
 
@@ -68,11 +68,11 @@ public interface RequestCtx extends ImplicitContextKeyed {
    * The attempt number this request arrived with at this hop: 1 for a first try, more when the caller
    * retried (its {@code reqctx-attempt} header).
    */
-  int attempt();
+  int inboundAttempt();
 
   /**
    * The attempt number that calls made from this ctx send as {@code reqctx-attempt}: 1, unless a
-   * retrying caller set it with {@link #withAttempt}. A hop's own calls start again at 1 whatever
+   * retrying caller set it with {@link #withOutgoingAttempt}. A hop's own calls start again at 1 whatever
    * attempt it was itself.
    */
   int outgoingAttempt();
@@ -88,9 +88,9 @@ public interface RequestCtx extends ImplicitContextKeyed {
 
   /**
    * A ctx whose outgoing calls are attempt {@code attempt} (1 for the first try), as a retrying caller
-   * sets it around each try; everything else, {@link #attempt()} included, is shared.
+   * sets it around each try; everything else, {@link #inboundAttempt()} included, is shared.
    */
-  RequestCtx withAttempt(int attempt);
+  RequestCtx withOutgoingAttempt(int attempt);
 
   /** Visits every value present, each once, in no specified order. */
   void forEachValue(BiConsumer<CtxKey<?>, Object> visitor);

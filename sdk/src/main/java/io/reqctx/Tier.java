@@ -2,7 +2,7 @@ package io.reqctx;
 
 import static java.util.Objects.requireNonNull;
 
-import io.reqctx.wire.TierName;
+import io.reqctx.internal.wire.TierName;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;

@@ -31,7 +31,7 @@ class CancellationConcurrencyTest {
 
   @RepeatedTest(20)
   void sixteenThreadsCancellingAtOnceRunEachListenerExactlyOnceWithTheWinningCause() throws Exception {
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).open()) {
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).open()) {
       int listenerCount = 50;
       AtomicInteger[] runs = new AtomicInteger[listenerCount];
       List<Throwable> seen = new CopyOnWriteArrayList<>();
@@ -68,8 +68,8 @@ class CancellationConcurrencyTest {
   @RepeatedTest(20)
   @SuppressWarnings("MustBeClosedChecker") // the scopes are collected and closed after the race
   void parentCancelledWhileChildrenAreCreatedLeavesEveryChildCancelled() throws Exception {
-    RequestScope parent = RequestScope.newRoot(Tier.SERVICE).open();
-    Set<RequestScope> children = ConcurrentHashMap.newKeySet();
+    CancellableCtx parent = CancellableCtx.newRoot(Tier.SERVICE).open();
+    Set<CancellableCtx> children = ConcurrentHashMap.newKeySet();
     CountDownLatch someChildren = new CountDownLatch(THREADS);
     CyclicBarrier start = new CyclicBarrier(THREADS + 1);
     List<Future<?>> creators = new ArrayList<>();
@@ -94,7 +94,7 @@ class CancellationConcurrencyTest {
 
     assertThat(children).hasSize(THREADS * 200)
         .allSatisfy(child -> assertThat(child.ctx().cancellationCause()).hasMessage("caller left"));
-    children.forEach(RequestScope::close);
+    children.forEach(CancellableCtx::close);
     parent.close();
   }
 }

@@ -39,7 +39,7 @@ class CtxExecutorsTest {
   void taskSeesTheSubmittersCtxAndThePoolThreadIsCleanAfterwards() throws Exception {
     Executor pool = CtxExecutors.wrap(single);
     AtomicReference<String> seenUser = new AtomicReference<>();
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).value(USER, "ada").open();
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).value(USER, "ada").open();
         Scope ignored = scope.makeCurrent()) {
       CountDownLatch ran = new CountDownLatch(1);
       pool.execute(() -> {
@@ -59,7 +59,7 @@ class CtxExecutorsTest {
     CountDownLatch running = new CountDownLatch(1);
     AtomicBoolean interrupted = new AtomicBoolean();
     AtomicBoolean pendingRan = new AtomicBoolean();
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).open()) {
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).open()) {
       try (Scope ignored = scope.makeCurrent()) {
         pool.execute(() -> {
           running.countDown();
@@ -89,7 +89,7 @@ class CtxExecutorsTest {
     CountDownLatch release = new CountDownLatch(1);
     AtomicBoolean interrupted = new AtomicBoolean();
     AtomicBoolean finished = new AtomicBoolean();
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).open()) {
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).open()) {
       try (Scope ignored = scope.makeCurrent()) {
         pool.execute(() -> {
           running.countDown();
@@ -112,7 +112,7 @@ class CtxExecutorsTest {
   @Test
   void wrappedCallableThrowsCancellationWhenTheRequestWasCancelledFirst() throws Exception {
     Callable<String> task;
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).open(); Scope ignored = scope.makeCurrent()) {
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).open(); Scope ignored = scope.makeCurrent()) {
       task = CtxExecutors.wrap(() -> "ran");
       scope.cancel(new RuntimeException("caller left"));
     }
@@ -124,7 +124,7 @@ class CtxExecutorsTest {
     CountDownLatch running = new CountDownLatch(1);
     AtomicBoolean interrupted = new AtomicBoolean();
     CompletableFuture<String> future;
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).open()) {
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).open()) {
       try (Scope ignored = scope.makeCurrent()) {
         future = CtxExecutors.supplyAsync(() -> {
           running.countDown();
@@ -147,7 +147,7 @@ class CtxExecutorsTest {
 
   @Test
   void supplyAsyncCompletesWithTheValueAndSeesTheCtx() throws Exception {
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).value(USER, "grace").open();
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).value(USER, "grace").open();
         Scope ignored = scope.makeCurrent()) {
       CompletableFuture<String> future = CtxExecutors.supplyAsync(() -> RequestCtx.current().get(USER), single);
       assertThat(future.get(10, TimeUnit.SECONDS)).isEqualTo("grace");
@@ -166,7 +166,7 @@ class CtxExecutorsTest {
       }
     });
     AtomicBoolean ran = new AtomicBoolean();
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).open(); Scope ignored = scope.makeCurrent()) {
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).open(); Scope ignored = scope.makeCurrent()) {
       pool.execute(() -> ran.set(true));
     }
     blocker.countDown();
@@ -177,7 +177,7 @@ class CtxExecutorsTest {
   void aWrappedTaskRunsEveryTimeItIsRun() {
     AtomicInteger runs = new AtomicInteger();
     Runnable task;
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).open(); Scope ignored = scope.makeCurrent()) {
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).open(); Scope ignored = scope.makeCurrent()) {
       task = CtxExecutors.wrap(() -> {
         runs.incrementAndGet();
       });
@@ -192,7 +192,7 @@ class CtxExecutorsTest {
   @Test
   void anInterruptTheThreadAlreadyHadIsKept() throws Exception {
     AtomicBoolean keptInside = new AtomicBoolean();
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).open(); Scope ignored = scope.makeCurrent()) {
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).open(); Scope ignored = scope.makeCurrent()) {
       Runnable task = CtxExecutors.wrap(() -> keptInside.set(Thread.currentThread().isInterrupted()));
       Thread.currentThread().interrupt();
       task.run();

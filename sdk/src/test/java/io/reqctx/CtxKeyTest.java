@@ -41,7 +41,7 @@ class CtxKeyTest {
   void undecodableValueIsDroppedCountedAndReportedWithoutThrowing() {
     CtxKey<Long> quota = CtxKey.propagated("quota-bad", KeyCodec.int64()).build();
     List<String> reasons = new CopyOnWriteArrayList<>();
-    try (ScopeObserver.Registration r = ScopeObserver.register(new ScopeObserver() {
+    try (CtxObserver.Registration r = CtxObserver.register(new CtxObserver() {
       @Override
       public void onDroppedValue(CtxKey<?> key, String reason) {
         reasons.add(key.name() + ": " + reason);

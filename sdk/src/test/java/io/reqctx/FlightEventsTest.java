@@ -28,13 +28,13 @@ class FlightEventsTest {
       }
       recording.start();
 
-      try (RequestScope cancelled = RequestScope.newRoot(Tier.GATEWAY).requestId("jfr-cancel").open()) {
+      try (CancellableCtx cancelled = CancellableCtx.newRoot(Tier.GATEWAY).requestId("jfr-cancel").open()) {
         cancelled.cancel(new RuntimeException("client went away"));
       }
-      try (RequestScope expired = RequestScope.newRoot(Tier.CACHE).requestId("jfr-deadline").budget(Duration.ZERO).open()) {
+      try (CancellableCtx expired = CancellableCtx.newRoot(Tier.CACHE).requestId("jfr-deadline").budget(Duration.ZERO).open()) {
         assertThat(expired.ctx().isCancelled()).isTrue();
       }
-      RequestScope parent = RequestScope.newRoot(Tier.SERVICE).requestId("jfr-leak").open();
+      CancellableCtx parent = CancellableCtx.newRoot(Tier.SERVICE).requestId("jfr-leak").open();
       parent.child(Tier.CACHE);
       parent.close();
 
@@ -60,7 +60,7 @@ class FlightEventsTest {
     });
     assertThat(events).anySatisfy(e -> {
       assertThat(e.getEventType().getName()).isEqualTo("io.reqctx.Leak");
-      assertThat(e.getString("kind")).isEqualTo("CHILD_SCOPE_OPEN_AT_PARENT_CLOSE");
+      assertThat(e.getString("kind")).isEqualTo("CHILD_OPEN_AT_PARENT_CLOSE");
       assertThat(e.getString("description")).contains("jfr-leak");
     });
   }

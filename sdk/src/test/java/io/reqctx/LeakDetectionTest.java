@@ -25,14 +25,14 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class LeakDetectionTest {
   private static final Duration BOUND = Duration.ofSeconds(10);
   private final List<LeakReport> leaks = new CopyOnWriteArrayList<>();
-  private ScopeObserver.Registration observer;
+  private CtxObserver.Registration observer;
   private LeakDetection.Mode previousMode;
 
   @BeforeEach
   void watchLeaks() {
     previousMode = LeakDetection.mode();
     LeakDetection.setMode(LeakDetection.Mode.ALWAYS);
-    observer = ScopeObserver.register(new ScopeObserver() {
+    observer = CtxObserver.register(new CtxObserver() {
       @Override
       public void onLeak(LeakReport leak) {
         leaks.add(leak);
@@ -52,14 +52,14 @@ class LeakDetectionTest {
 
   @Test
   void childOpenWhenItsParentClosesIsReportedWithItsCreationSiteAndCancelled() {
-    RequestScope parent = RequestScope.newRoot(Tier.SERVICE).requestId("parent-1").open();
-    RequestScope leaked = parent.child(Tier.CACHE);
+    CancellableCtx parent = CancellableCtx.newRoot(Tier.SERVICE).requestId("parent-1").open();
+    CancellableCtx leaked = parent.child(Tier.CACHE);
     parent.child(Tier.CACHE).close();
 
     parent.close();
 
     assertThat(leaks).singleElement().satisfies(leak -> {
-      assertThat(leak.kind()).isEqualTo(LeakReport.Kind.CHILD_SCOPE_OPEN_AT_PARENT_CLOSE);
+      assertThat(leak.kind()).isEqualTo(LeakReport.Kind.CHILD_OPEN_AT_PARENT_CLOSE);
       assertThat(leak.description()).contains("parent-1").contains("cache");
       assertThat(leak.creationSite().getStackTrace())
           .anyMatch(frame -> frame.getMethodName().contains("childOpenWhenItsParentCloses"));
@@ -75,31 +75,31 @@ class LeakDetectionTest {
     openAndDrop();
     await().atMost(BOUND).pollInterval(Duration.ofMillis(50)).until(() -> {
       System.gc();
-      return !leaksOf(LeakReport.Kind.SCOPE_NEVER_CLOSED).isEmpty();
+      return !leaksOf(LeakReport.Kind.CTX_NEVER_CLOSED).isEmpty();
     });
-    assertThat(leaksOf(LeakReport.Kind.SCOPE_NEVER_CLOSED).get(0).description()).contains("dropped-1");
+    assertThat(leaksOf(LeakReport.Kind.CTX_NEVER_CLOSED).get(0).description()).contains("dropped-1");
   }
 
   @SuppressWarnings("MustBeClosedChecker") // the leak under test
   private static void openAndDrop() {
-    RequestScope.newRoot(Tier.SERVICE).requestId("dropped-1").open();
+    CancellableCtx.newRoot(Tier.SERVICE).requestId("dropped-1").open();
   }
 
   @Test
   void closedScopeIsNotReportedWhenCollected() throws Exception {
-    RequestScope.newRoot(Tier.SERVICE).requestId("closed-1").open().close();
+    CancellableCtx.newRoot(Tier.SERVICE).requestId("closed-1").open().close();
     for (int i = 0; i < 3; i++) {
       System.gc();
       Thread.onSpinWait();
     }
-    assertThat(leaksOf(LeakReport.Kind.SCOPE_NEVER_CLOSED)).noneMatch(l -> l.description().contains("closed-1"));
+    assertThat(leaksOf(LeakReport.Kind.CTX_NEVER_CLOSED)).noneMatch(l -> l.description().contains("closed-1"));
   }
 
   @Test
   void attachClosedOutOfOrderIsReported() throws Exception {
     onOwnThread(() -> {
-      try (RequestScope a = RequestScope.newRoot(Tier.SERVICE).requestId("outer").open();
-          RequestScope b = RequestScope.newRoot(Tier.SERVICE).requestId("inner").open()) {
+      try (CancellableCtx a = CancellableCtx.newRoot(Tier.SERVICE).requestId("outer").open();
+          CancellableCtx b = CancellableCtx.newRoot(Tier.SERVICE).requestId("inner").open()) {
         Scope first = a.makeCurrent();
         Scope second = b.makeCurrent();
         first.close();
@@ -113,7 +113,7 @@ class LeakDetectionTest {
   @Test
   void attachClosedOnAnotherThreadIsReportedAndLeavesThatThreadAlone() throws Exception {
     AtomicReference<Scope> attached = new AtomicReference<>();
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).requestId("hopper").open()) {
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).requestId("hopper").open()) {
       onOwnThread(() -> attached.set(scope.makeCurrent()));
       attached.get().close();
     }
@@ -123,7 +123,7 @@ class LeakDetectionTest {
 
   @Test
   void attachNeverClosedIsReportedWhenCollected() throws Exception {
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).requestId("forgotten").open()) {
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).requestId("forgotten").open()) {
       onOwnThread(() -> attachAndForget(scope));
       await().atMost(BOUND).pollInterval(Duration.ofMillis(50)).until(() -> {
         System.gc();
@@ -134,7 +134,7 @@ class LeakDetectionTest {
   }
 
   @SuppressWarnings("MustBeClosedChecker") // the leak under test
-  private static void attachAndForget(RequestScope scope) {
+  private static void attachAndForget(CancellableCtx scope) {
     scope.makeCurrent();
   }
 
@@ -144,7 +144,7 @@ class LeakDetectionTest {
     CountDownLatch running = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     try {
-      try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).requestId("busy").open();
+      try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).requestId("busy").open();
           Scope ignored = scope.makeCurrent()) {
         CtxExecutors.wrap(pool, CtxExecutors.OnCancel.LET_RUN).execute(() -> {
           running.countDown();
@@ -156,7 +156,7 @@ class LeakDetectionTest {
         });
         assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
       }
-      assertThat(leaksOf(LeakReport.Kind.TASK_RUNNING_AFTER_SCOPE_END)).singleElement().satisfies(l -> {
+      assertThat(leaksOf(LeakReport.Kind.TASK_RUNNING_AFTER_CTX_END)).singleElement().satisfies(l -> {
         assertThat(l.description()).contains("busy");
         assertThat(l.creationSite().getStackTrace())
             .anyMatch(frame -> frame.getMethodName().contains("taskStillRunningWhenItsScopeCloses"));
@@ -171,7 +171,7 @@ class LeakDetectionTest {
   @Test
   void offModeStillReportsLeaksFoundAtCloseButWithoutSite() {
     LeakDetection.setMode(LeakDetection.Mode.OFF);
-    RequestScope parent = RequestScope.newRoot(Tier.SERVICE).open();
+    CancellableCtx parent = CancellableCtx.newRoot(Tier.SERVICE).open();
     parent.child(Tier.CACHE);
     parent.close();
     assertThat(leaks).singleElement().satisfies(l -> {

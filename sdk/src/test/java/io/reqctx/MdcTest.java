@@ -32,7 +32,7 @@ class MdcTest {
   @Test
   void attachPutsTheIdsIntoTheMdcAndRestoresThePreviousValues() {
     MDC.put("request_id", "outer");
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).requestId("req-42").open()) {
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).requestId("req-42").open()) {
       try (Scope ignored = RequestCtx.attach(Context.current().with(Span.wrap(SPAN)).with(scope.ctx()))) {
         assertThat(MDC.get("trace_id")).isEqualTo(SPAN.getTraceId());
         assertThat(MDC.get("span_id")).isEqualTo(SPAN.getSpanId());
@@ -47,7 +47,7 @@ class MdcTest {
 
   @Test
   void withoutACurrentSpanTheIdsComeFromTheCtxsSpanContext() {
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).spanContext(SPAN).requestId("req-7").open();
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).spanContext(SPAN).requestId("req-7").open();
         Scope ignored = scope.makeCurrent()) {
       assertThat(MDC.get("trace_id")).isEqualTo(SPAN.getTraceId());
       assertThat(MDC.get("request_id")).isEqualTo("req-7");
@@ -57,7 +57,7 @@ class MdcTest {
 
   @Test
   void propagatedTasksCarryTheMdcAndLeaveThePoolThreadClean() throws Exception {
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).spanContext(SPAN).requestId("req-9").open();
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).spanContext(SPAN).requestId("req-9").open();
         Scope ignored = scope.makeCurrent()) {
       Map<String, String> inTask = CtxExecutors.supplyAsync(MDC::getCopyOfContextMap, pool).get(10, TimeUnit.SECONDS);
       assertThat(inTask).containsEntry("request_id", "req-9").containsEntry("trace_id", SPAN.getTraceId());

@@ -35,7 +35,7 @@ class RequestCtxTest {
 
   @Test
   void withReturnsANewCtxAndLeavesTheOriginalUnchanged() {
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).open()) {
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).open()) {
       RequestCtx base = scope.ctx();
       RequestCtx withUser = base.with(USER, "ada");
       RequestCtx both = withUser.with(QUOTA, 5L).with(USER, "grace");
@@ -52,26 +52,26 @@ class RequestCtxTest {
 
   @Test
   void derivedCtxSharesCancellation() {
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).open()) {
-      RequestCtx derived = scope.ctx().with(USER, "ada").withAttempt(2);
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).open()) {
+      RequestCtx derived = scope.ctx().with(USER, "ada").withOutgoingAttempt(2);
       scope.cancel();
       assertThat(derived.isCancelled()).isTrue();
       assertThat(derived.outgoingAttempt()).isEqualTo(2);
-      assertThat(derived.attempt()).as("the inbound attempt is kept").isEqualTo(1);
+      assertThat(derived.inboundAttempt()).as("the inbound attempt is kept").isEqualTo(1);
     }
   }
 
   @Test
   void keysCompareByIdentityNotName() {
     CtxKey<String> otherUser = CtxKey.local("user");
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).value(USER, "ada").open()) {
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).value(USER, "ada").open()) {
       assertThat(scope.ctx().get(otherUser)).isNull();
     }
   }
 
   @Test
   void ctxLivesInsideTheOpenTelemetryContextTogetherWithTheSpan() {
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).spanContext(SPAN).open();
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).spanContext(SPAN).open();
         Scope ignored = Context.current().with(Span.wrap(SPAN)).with(scope.ctx()).makeCurrent()) {
       assertThat(RequestCtx.current()).isSameAs(scope.ctx());
       assertThat(Span.current().getSpanContext()).isEqualTo(SPAN);
@@ -81,14 +81,14 @@ class RequestCtxTest {
 
   @Test
   void scopeTakesTheCurrentSpanWhenNoneIsGiven() {
-    try (Scope span = Span.wrap(SPAN).makeCurrent(); RequestScope scope = RequestScope.newRoot(Tier.SERVICE).open()) {
+    try (Scope span = Span.wrap(SPAN).makeCurrent(); CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).open()) {
       assertThat(scope.ctx().spanContext()).isEqualTo(SPAN);
     }
   }
 
   @Test
   void currentIsOnlyCorrectOnTheAttachingThread() throws Exception {
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).open(); Scope ignored = scope.makeCurrent()) {
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).open(); Scope ignored = scope.makeCurrent()) {
       RequestCtx elsewhere = CompletableFuture.supplyAsync(RequestCtx::current).get();
       assertThat(elsewhere).isSameAs(RequestCtx.root());
       assertThat(RequestCtx.current()).isSameAs(scope.ctx());
@@ -97,20 +97,20 @@ class RequestCtxTest {
 
   @Test
   void generatedRequestIdsDifferAndGivenOnesAreKept() {
-    try (RequestScope a = RequestScope.newRoot(Tier.SERVICE).open();
-        RequestScope b = RequestScope.newRoot(Tier.SERVICE).open();
-        RequestScope c = RequestScope.newRoot(Tier.SERVICE).requestId("abc").hopCount(3).attempt(2).open()) {
+    try (CancellableCtx a = CancellableCtx.newRoot(Tier.SERVICE).open();
+        CancellableCtx b = CancellableCtx.newRoot(Tier.SERVICE).open();
+        CancellableCtx c = CancellableCtx.newRoot(Tier.SERVICE).requestId("abc").hopCount(3).inboundAttempt(2).open()) {
       assertThat(a.ctx().requestId()).isNotEmpty().isNotEqualTo(b.ctx().requestId());
       assertThat(c.ctx().requestId()).isEqualTo("abc");
       assertThat(c.ctx().hopCount()).isEqualTo(3);
-      assertThat(c.ctx().attempt()).isEqualTo(2);
+      assertThat(c.ctx().inboundAttempt()).isEqualTo(2);
     }
   }
 
   @Test
   void toStringRedactsSensitiveValues() {
     CtxKey<String> secret = CtxKey.propagated("auth-token-test", KeyCodec.string()).sensitive().build();
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).budget(Duration.ofSeconds(1))
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).budget(Duration.ofSeconds(1))
         .value(secret, "hunter2").value(USER, "ada").open()) {
       assertThat(scope.ctx().toString()).contains("auth-token-test=<redacted>").contains("user=ada")
           .doesNotContain("hunter2");

@@ -5,7 +5,7 @@ import io.opentelemetry.context.ContextKey;
 import io.opentelemetry.context.Scope;
 import io.reqctx.CtxKey;
 import io.reqctx.RequestCtx;
-import io.reqctx.RequestScope;
+import io.reqctx.CancellableCtx;
 import io.reqctx.Tier;
 import io.reqctx.bench.proto.ProtoCtx;
 import io.reqctx.bench.proto.ProtoKey;
@@ -40,7 +40,7 @@ public class ContextOpsBench {
   public int keys;
 
   // reqctx: a ctx of a real scope (as a request handler sees it), plus `keys` values.
-  private RequestScope scope;
+  private CancellableCtx scope;
   private RequestCtx reqctx;
   private CtxKey<Object> reqLast;
   private CtxKey<Object> reqMissing;
@@ -68,7 +68,7 @@ public class ContextOpsBench {
 
   @Setup(Level.Trial)
   public void setUp() {
-    scope = RequestScope.newRoot(Tier.SERVICE).budget(Duration.ofHours(1)).requestId("bench").open();
+    scope = CancellableCtx.newRoot(Tier.SERVICE).budget(Duration.ofHours(1)).requestId("bench").open();
     RequestCtx r = scope.ctx();
     io.grpc.Context g = io.grpc.Context.ROOT;
     Context o = Context.root();

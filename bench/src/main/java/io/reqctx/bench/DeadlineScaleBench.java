@@ -2,7 +2,7 @@ package io.reqctx.bench;
 
 import io.grpc.Context;
 import io.reqctx.RequestCtx;
-import io.reqctx.RequestScope;
+import io.reqctx.CancellableCtx;
 import io.reqctx.Tier;
 import java.time.Duration;
 import java.util.SplittableRandom;
@@ -38,10 +38,10 @@ public class DeadlineScaleBench {
   @Param({"1000", "10000", "100000"})
   public int inFlight;
 
-  private RequestScope[] reqctxInFlight;
+  private CancellableCtx[] reqctxInFlight;
   private Context.CancellableContext[] grpcInFlight;
   private ScheduledThreadPoolExecutor grpcTimer;
-  private RequestScope parentScope;
+  private CancellableCtx parentScope;
   private RequestCtx parentCtx;
   private Context.CancellableContext grpcParent;
 
@@ -62,22 +62,22 @@ public class DeadlineScaleBench {
     grpcTimer.setRemoveOnCancelPolicy(true);
 
     SplittableRandom random = new SplittableRandom(42);
-    reqctxInFlight = new RequestScope[inFlight];
+    reqctxInFlight = new CancellableCtx[inFlight];
     grpcInFlight = new Context.CancellableContext[inFlight];
     for (int i = 0; i < inFlight; i++) {
       long nanos = 30 * MINUTE_NANOS + random.nextLong(30 * MINUTE_NANOS);
       reqctxInFlight[i] =
-          RequestScope.newRoot(Tier.SERVICE).budget(Duration.ofNanos(nanos)).requestId(requestId).open();
+          CancellableCtx.newRoot(Tier.SERVICE).budget(Duration.ofNanos(nanos)).requestId(requestId).open();
       grpcInFlight[i] = Context.ROOT.withDeadlineAfter(nanos, TimeUnit.NANOSECONDS, grpcTimer);
     }
-    parentScope = RequestScope.newRoot(Tier.SERVICE).budget(Duration.ofHours(1)).requestId(requestId).open();
+    parentScope = CancellableCtx.newRoot(Tier.SERVICE).budget(Duration.ofHours(1)).requestId(requestId).open();
     parentCtx = parentScope.ctx();
     grpcParent = Context.ROOT.withDeadlineAfter(1, TimeUnit.HOURS, grpcTimer);
   }
 
   @TearDown(Level.Trial)
   public void tearDown() {
-    for (RequestScope s : reqctxInFlight) {
+    for (CancellableCtx s : reqctxInFlight) {
       s.close();
     }
     for (Context.CancellableContext c : grpcInFlight) {
@@ -91,7 +91,7 @@ public class DeadlineScaleBench {
   /** A transport's inbound path: a root scope with a deadline and a known request id. */
   @Benchmark
   public void openCloseRoot_reqctx(Blackhole bh) {
-    RequestScope s = RequestScope.newRoot(Tier.SERVICE).budget(budget).requestId(requestId).open();
+    CancellableCtx s = CancellableCtx.newRoot(Tier.SERVICE).budget(budget).requestId(requestId).open();
     bh.consume(s.ctx());
     s.close();
   }
@@ -99,7 +99,7 @@ public class DeadlineScaleBench {
   /** Same, letting reqctx generate the request id (what happens when none arrived). */
   @Benchmark
   public void openCloseRootGeneratedId_reqctx(Blackhole bh) {
-    RequestScope s = RequestScope.newRoot(Tier.SERVICE).budget(budget).open();
+    CancellableCtx s = CancellableCtx.newRoot(Tier.SERVICE).budget(budget).open();
     bh.consume(s.ctx());
     s.close();
   }
@@ -114,7 +114,7 @@ public class DeadlineScaleBench {
   /** A child with its own, earlier deadline under a parent with a deadline (both arm an alarm). */
   @Benchmark
   public void openCloseChild_reqctx(Blackhole bh) {
-    RequestScope s = RequestScope.childOf(parentCtx, budget);
+    CancellableCtx s = CancellableCtx.childOf(parentCtx, budget);
     bh.consume(s.ctx());
     s.close();
   }

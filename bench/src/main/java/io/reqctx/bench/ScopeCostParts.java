@@ -1,6 +1,6 @@
 package io.reqctx.bench;
 
-import io.reqctx.wire.RequestId;
+import io.reqctx.internal.wire.RequestId;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +24,7 @@ public class ScopeCostParts {
 
   public String message = "reqctx: request scope closed";
 
-  /** What ScopeImpl.close() does today: a new CancellationException, stack trace filled. */
+  /** What CancellableCtxImpl.close() does today: a new CancellationException, stack trace filled. */
   @Benchmark
   public Object closeCauseWithStackTrace() {
     return new CancellationException(message);
@@ -36,7 +36,7 @@ public class ScopeCostParts {
     return SHARED_CLOSED;
   }
 
-  /** What RequestScope.Builder.open() does without a request id: String.format("%016x%016x", ...). */
+  /** What CancellableCtx.Builder.open() does without a request id: String.format("%016x%016x", ...). */
   @Benchmark
   public String requestIdFormat() {
     return RequestId.generate();

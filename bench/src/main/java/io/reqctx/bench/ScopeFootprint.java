@@ -1,7 +1,7 @@
 package io.reqctx.bench;
 
 import io.grpc.Context;
-import io.reqctx.RequestScope;
+import io.reqctx.CancellableCtx;
 import io.reqctx.Tier;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
@@ -60,23 +60,23 @@ public final class ScopeFootprint {
     variants.put("reqctx root scope, given request id", new Variant() {
       @Override
       public Object open(long nanos) {
-        return RequestScope.newRoot(Tier.SERVICE).budget(Duration.ofNanos(nanos)).requestId(REQUEST_ID).open();
+        return CancellableCtx.newRoot(Tier.SERVICE).budget(Duration.ofNanos(nanos)).requestId(REQUEST_ID).open();
       }
 
       @Override
       public void close(Object h) {
-        ((RequestScope) h).close();
+        ((CancellableCtx) h).close();
       }
     });
     variants.put("reqctx root scope, generated request id", new Variant() {
       @Override
       public Object open(long nanos) {
-        return RequestScope.newRoot(Tier.SERVICE).budget(Duration.ofNanos(nanos)).open();
+        return CancellableCtx.newRoot(Tier.SERVICE).budget(Duration.ofNanos(nanos)).open();
       }
 
       @Override
       public void close(Object h) {
-        ((RequestScope) h).close();
+        ((CancellableCtx) h).close();
       }
     });
     variants.put("grpc Context.ROOT.withDeadlineAfter", new Variant() {

@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
-import io.reqctx.telemetry.ReqCtxMetrics;
 import io.reqctx.BudgetPolicy;
 import io.reqctx.Callee;
 import io.reqctx.Tier;
@@ -28,7 +27,6 @@ public final class ClientConfig {
   private final boolean trusted;
   private final BudgetPolicy policy;
   private final OpenTelemetry openTelemetry;
-  private final ReqCtxMetrics metrics;
   private final Function<String, @Nullable Callee> methodCallees;
   private final SpanMode spans;
 
@@ -37,7 +35,6 @@ public final class ClientConfig {
     this.trusted = b.trusted;
     this.policy = b.policy;
     this.openTelemetry = b.openTelemetry != null ? b.openTelemetry : GlobalOpenTelemetry.get();
-    this.metrics = ReqCtxMetrics.of(openTelemetry);
     this.methodCallees = b.methodCallees;
     this.spans = b.spans;
   }
@@ -60,11 +57,6 @@ public final class ClientConfig {
   /** The budget arithmetic. */
   public BudgetPolicy policy() {
     return policy;
-  }
-
-  /** The metrics recorded for calls under this config. */
-  ReqCtxMetrics metrics() {
-    return metrics;
   }
 
   /** Where the propagator and the tracer come from. */

@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
-import io.reqctx.telemetry.ReqCtxMetrics;
 import io.reqctx.BudgetPolicy;
 import io.reqctx.Callee;
 import io.reqctx.CtxKey;
@@ -36,7 +35,6 @@ public final class ServerConfig {
   private final List<CtxKey<?>> acceptedKeys;
   private final int maxHops;
   private final OpenTelemetry openTelemetry;
-  private final ReqCtxMetrics metrics;
   private final Function<String, @Nullable Callee> methodBudgets;
   private final Ticker ticker;
   private final SpanMode spans;
@@ -49,7 +47,6 @@ public final class ServerConfig {
     this.acceptedKeys = b.acceptedKeys;
     this.maxHops = b.maxHops;
     this.openTelemetry = b.openTelemetry != null ? b.openTelemetry : GlobalOpenTelemetry.get();
-    this.metrics = ReqCtxMetrics.of(openTelemetry);
     this.methodBudgets = b.methodBudgets;
     this.ticker = b.ticker;
     this.spans = b.spans;
@@ -84,11 +81,6 @@ public final class ServerConfig {
   /** The largest inbound hop count accepted; above it the call is rejected as a loop. */
   public int maxHops() {
     return maxHops;
-  }
-
-  /** The metrics recorded for calls under this config. */
-  ReqCtxMetrics metrics() {
-    return metrics;
   }
 
   /** Where the propagator and the tracer come from. */

@@ -1,14 +1,10 @@
 /**
- * The transport-neutral kernel that gRPC and HTTP integrations share: for transport integrations, not
- * applications. Reads and writes headers through {@link io.reqctx.transport.HeaderReader} and {@link
- * io.reqctx.transport.HeaderWriter}, so it imports the reqctx core, the wire codecs and the
- * OpenTelemetry API only, never a transport library.
- *
- * <p>Public API: {@link io.reqctx.transport.ServerConfig}, {@link io.reqctx.transport.ClientConfig},
- * {@link io.reqctx.transport.Trust}, {@link io.reqctx.transport.InboundCall}, {@link
- * io.reqctx.transport.OutboundCall}, {@link io.reqctx.transport.Rejection}, {@link
- * io.reqctx.transport.Outcome}, {@link io.reqctx.transport.HeaderReader}, {@link
- * io.reqctx.transport.HeaderWriter}.
+ * How a service configures reqctx's transport integrations: {@link io.reqctx.transport.ServerConfig}
+ * for its server entry points (gRPC interceptor, Armeria decorator) and {@link
+ * io.reqctx.transport.ClientConfig} for its clients, with {@link io.reqctx.transport.Trust} and {@link
+ * io.reqctx.transport.SpanMode}; {@link io.reqctx.transport.Rejection} and {@link
+ * io.reqctx.transport.Outcome} name what a transport reports. Imports the reqctx core and the
+ * OpenTelemetry API only.
  */
 @NullMarked
 package io.reqctx.transport;

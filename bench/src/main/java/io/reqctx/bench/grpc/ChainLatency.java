@@ -17,10 +17,10 @@ import io.grpc.stub.StreamObserver;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.context.Scope;
 import io.reqctx.RequestCtx;
-import io.reqctx.RequestScope;
+import io.reqctx.CancellableCtx;
 import io.reqctx.Tier;
-import io.reqctx.grpc.ReqCtxClientInterceptor;
-import io.reqctx.grpc.ReqCtxServerInterceptor;
+import io.reqctx.grpc.RequestCtxClientInterceptor;
+import io.reqctx.grpc.RequestCtxServerInterceptor;
 import io.reqctx.transport.ClientConfig;
 import io.reqctx.transport.ServerConfig;
 import io.reqctx.transport.Trust;
@@ -112,14 +112,14 @@ public final class ChainLatency {
 
   private ServerInterceptor[] serverInterceptor(Tier tier, OpenTelemetry otel) {
     return mode != Mode.REQCTX ? new ServerInterceptor[0] : new ServerInterceptor[] {
-        ReqCtxServerInterceptor.create(ServerConfig.builder(tier, Trust.TRUSTED).openTelemetry(otel).build())};
+        RequestCtxServerInterceptor.create(ServerConfig.builder(tier, Trust.TRUSTED).openTelemetry(otel).build())};
   }
 
   private Server server(io.grpc.ServerServiceDefinition service, ServerInterceptor... interceptors) {
     try {
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
           .addService(io.grpc.ServerInterceptors.intercept(service, interceptors))
-          .addStreamTracerFactory(ReqCtxServerInterceptor.malformedTimeoutFilter())
+          .addStreamTracerFactory(RequestCtxServerInterceptor.malformedTimeoutFilter())
           .build().start();
       resources.add(() -> server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
       return server;
@@ -145,7 +145,7 @@ public final class ChainLatency {
       return ClientInterceptors.intercept(channel, deadlineProbe);
     }
     return ClientInterceptors.intercept(channel, deadlineProbe,
-        ReqCtxClientInterceptor.create(ClientConfig.builder(callee).trusted(true).openTelemetry(otel).build()));
+        RequestCtxClientInterceptor.create(ClientConfig.builder(callee).trusted(true).openTelemetry(otel).build()));
   }
 
   private static void forward(Mode mode, Channel next, String request, StreamObserver<String> responses) {
@@ -244,7 +244,7 @@ public final class ChainLatency {
     final long callerDeadlineNanos;
     final @org.jspecify.annotations.Nullable Long outgoingDeadlineNanos;
     final ClientCall<String, String> call;
-    final @org.jspecify.annotations.Nullable RequestScope scope;
+    final @org.jspecify.annotations.Nullable CancellableCtx scope;
     final CountDownLatch closed = new CountDownLatch(1);
     volatile long closedNanos;
     volatile Status.Code code;
@@ -256,7 +256,7 @@ public final class ChainLatency {
       probe.callerDeadlineNanos = callerDeadlineNanos;
       CallOptions options = CallOptions.DEFAULT.withExecutor(GrpcStacks.DIRECT);
       if (mode == Mode.REQCTX) {
-        scope = RequestScope.newRoot(Tier.GATEWAY)
+        scope = CancellableCtx.newRoot(Tier.GATEWAY)
             .budget(budgetNanos == 0 ? Duration.ofMinutes(1) : Duration.ofNanos(budgetNanos)).open();
         try (Scope ignored = scope.makeCurrent()) {
           call = top.newCall(HOP, options);

@@ -13,12 +13,12 @@ import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.reqctx.CtxKey;
 import io.reqctx.KeyCodec;
-import io.reqctx.RequestScope;
+import io.reqctx.CancellableCtx;
 import io.reqctx.Tier;
 import io.reqctx.bench.grpc.GrpcStacks.Endpoint;
 import io.reqctx.bench.grpc.GrpcStacks.Transport;
-import io.reqctx.grpc.ReqCtxClientInterceptor;
-import io.reqctx.grpc.ReqCtxServerInterceptor;
+import io.reqctx.grpc.RequestCtxClientInterceptor;
+import io.reqctx.grpc.RequestCtxServerInterceptor;
 import io.reqctx.transport.ClientConfig;
 import io.reqctx.transport.ServerConfig;
 import io.reqctx.transport.SpanMode;
@@ -74,7 +74,7 @@ public class GrpcCallOverheadBench {
 
   private Endpoint endpoint;
   private Channel channel;
-  private RequestScope callerScope;
+  private CancellableCtx callerScope;
   private Context callerContext;
   private OpenTelemetrySdk otel;
 
@@ -100,21 +100,21 @@ public class GrpcCallOverheadBench {
       case "unary_reqctx", "unaryOnOtel_reqctx" -> {
         boolean onOtel = method.equals("unaryOnOtel_reqctx");
         SpanMode spans = onOtel ? SpanMode.ENRICH : SpanMode.CREATE;
-        ServerInterceptor reqctxServer = ReqCtxServerInterceptor.create(
+        ServerInterceptor reqctxServer = RequestCtxServerInterceptor.create(
             ServerConfig.builder(Tier.SERVICE, Trust.TRUSTED).acceptedKeys(TENANT).openTelemetry(otel).spans(spans).build());
-        var reqctxClient = ReqCtxClientInterceptor.create(
+        var reqctxClient = RequestCtxClientInterceptor.create(
             ClientConfig.builder(Tier.SERVICE).trusted(true).openTelemetry(otel).spans(spans).build());
         if (onOtel) {
           // The last interceptor runs first: OpenTelemetry's, so its span is current for reqctx's.
-          endpoint = GrpcStacks.start(transport, service, List.of(ReqCtxServerInterceptor.malformedTimeoutFilter()),
+          endpoint = GrpcStacks.start(transport, service, List.of(RequestCtxServerInterceptor.malformedTimeoutFilter()),
               reqctxServer, instrumentation.createServerInterceptor());
           channel = ClientInterceptors.intercept(endpoint.channel(), reqctxClient, instrumentation.createClientInterceptor());
         } else {
-          endpoint = GrpcStacks.start(transport, service, List.of(ReqCtxServerInterceptor.malformedTimeoutFilter()),
+          endpoint = GrpcStacks.start(transport, service, List.of(RequestCtxServerInterceptor.malformedTimeoutFilter()),
               reqctxServer);
           channel = ClientInterceptors.intercept(endpoint.channel(), reqctxClient);
         }
-        callerScope = RequestScope.newRoot(Tier.GATEWAY).budget(Duration.ofHours(1))
+        callerScope = CancellableCtx.newRoot(Tier.GATEWAY).budget(Duration.ofHours(1))
             .requestId("0123456789abcdef0123456789abcdef").value(TENANT, "acme").open();
         callerContext = Context.root().with(callerScope.ctx());
       }

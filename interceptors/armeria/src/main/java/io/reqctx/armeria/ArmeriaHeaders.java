@@ -5,11 +5,11 @@ import com.linecorp.armeria.common.HttpHeadersBuilder;
 import com.linecorp.armeria.common.RequestHeaders;
 import com.linecorp.armeria.common.ResponseHeaders;
 import io.netty.util.AsciiString;
-import io.reqctx.transport.HeaderReader;
-import io.reqctx.wire.BudgetMillis;
-import io.reqctx.wire.EnvoyExpectedTimeout;
-import io.reqctx.wire.GrpcTimeout;
-import io.reqctx.wire.WireHeaders;
+import io.reqctx.internal.transport.HeaderReader;
+import io.reqctx.internal.wire.BudgetMillis;
+import io.reqctx.internal.wire.EnvoyExpectedTimeout;
+import io.reqctx.internal.wire.GrpcTimeout;
+import io.reqctx.internal.wire.WireHeaders;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +18,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Adapts Armeria headers to the transport kernel, picks the inbound HTTP deadline, and keeps {@code
- * reqctx-*} headers where they belong. Header grammar stays in the {@code io.reqctx.wire} codecs.
+ * reqctx-*} headers where they belong. Header grammar stays in the {@code io.reqctx.internal.wire} codecs.
  */
 final class ArmeriaHeaders {
   /**

@@ -13,7 +13,7 @@ import io.reqctx.DeadlineExceededException;
 import io.reqctx.RequestCtx;
 import io.reqctx.transport.Outcome;
 import io.reqctx.transport.Rejection;
-import io.reqctx.wire.WireHeaders;
+import io.reqctx.internal.wire.WireHeaders;
 import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 

@@ -5,11 +5,11 @@ import static java.util.Objects.requireNonNull;
 import io.reqctx.transport.Rejection;
 
 /**
- * The failure of an outgoing {@code WebClient} request that {@link ReqCtxClient} did not send: the
+ * The failure of an outgoing {@code WebClient} request that {@link RequestCtxClient} did not send: the
  * budget left for the callee was below the minimum viable budget, the caller's request was already
  * cancelled, or the call broke the tier order under a policy that rejects it. The message is the
  * budget policy's one line with the numbers; {@link #rejection()} gives the reason. A {@link
- * ReqCtxService} turns the budget and cancellation reasons into {@code 504 Gateway Timeout} when the
+ * RequestCtxService} turns the budget and cancellation reasons into {@code 504 Gateway Timeout} when the
  * exception reaches it before the response started.
  *
  * <pre>{@code

@@ -4,10 +4,10 @@
  * Armeria's {@code GrpcService}. Imports Armeria, armeria-grpc, grpc-api, the OpenTelemetry API, the
  * reqctx SDK (its {@code transport} kernel and {@code wire} codecs do the work) and reqctx-grpc.
  *
- * <p>Public API: {@link io.reqctx.armeria.ReqCtxService#newDecorator(io.reqctx.transport.ServerConfig)},
- * {@link io.reqctx.armeria.ReqCtxClient#newDecorator(io.reqctx.transport.ClientConfig)}, {@link
- * io.reqctx.armeria.ReqCtxGrpcService#configure} (and {@link
- * io.reqctx.armeria.ReqCtxGrpcService#newInterceptor}), {@link io.reqctx.armeria.RejectedCallException}.
+ * <p>Public API: {@link io.reqctx.armeria.RequestCtxService#newDecorator(io.reqctx.transport.ServerConfig)},
+ * {@link io.reqctx.armeria.RequestCtxClient#newDecorator(io.reqctx.transport.ClientConfig)}, {@link
+ * io.reqctx.armeria.RequestCtxGrpcService#configure} (and {@link
+ * io.reqctx.armeria.RequestCtxGrpcService#newInterceptor}), {@link io.reqctx.armeria.RejectedCallException}.
  */
 @NullMarked
 package io.reqctx.armeria;

@@ -30,7 +30,7 @@ import io.reqctx.CtxKey;
 import io.reqctx.KeyCodec;
 import io.reqctx.RequestCtx;
 import io.reqctx.grpc.TestRpc;
-import io.reqctx.RequestScope;
+import io.reqctx.CancellableCtx;
 import io.reqctx.Tier;
 import io.reqctx.testing.FakeTicker;
 import io.reqctx.testing.StrictLeakExtension;
@@ -82,15 +82,15 @@ class ChainEndToEndTest {
     @Override
     protected void configure(ServerBuilder sb) {
       sb.http(new InetSocketAddress("127.0.0.1", 0));
-      sb.service("/gateway", gateway().decorate(ReqCtxService.newDecorator(serverConfig(Tier.GATEWAY, Trust.EDGE))));
-      sb.service(ReqCtxGrpcService.configure(
+      sb.service("/gateway", gateway().decorate(RequestCtxService.newDecorator(serverConfig(Tier.GATEWAY, Trust.EDGE))));
+      sb.service(RequestCtxGrpcService.configure(
               GrpcService.builder()
                   .addService(TestRpc.service(SERVICE, ChainEndToEndTest::service))
                   .useBlockingTaskExecutor(true),
               serverConfig(Tier.SERVICE, Trust.TRUSTED))
           .build());
-      sb.service("/cache", cache().decorate(ReqCtxService.newDecorator(serverConfig(Tier.CACHE, Trust.TRUSTED))));
-      sb.service("/threads", threads().decorate(ReqCtxService.newDecorator(serverConfig(Tier.SERVICE, Trust.TRUSTED))));
+      sb.service("/cache", cache().decorate(RequestCtxService.newDecorator(serverConfig(Tier.CACHE, Trust.TRUSTED))));
+      sb.service("/threads", threads().decorate(RequestCtxService.newDecorator(serverConfig(Tier.SERVICE, Trust.TRUSTED))));
     }
   };
 
@@ -101,10 +101,10 @@ class ChainEndToEndTest {
   @BeforeAll
   static void connect() {
     serviceChannel = ManagedChannelBuilder.forAddress("127.0.0.1", server.httpPort()).usePlaintext().build();
-    toService = ClientInterceptors.intercept(serviceChannel, io.reqctx.grpc.ReqCtxClientInterceptor.create(
+    toService = ClientInterceptors.intercept(serviceChannel, io.reqctx.grpc.RequestCtxClientInterceptor.create(
         ClientConfig.builder(Tier.SERVICE).trusted(true).openTelemetry(otel).build()));
     toCache = WebClient.builder("http://127.0.0.1:" + server.httpPort())
-        .decorator(ReqCtxClient.newDecorator(ClientConfig.builder(Tier.CACHE).trusted(true).openTelemetry(otel).build()))
+        .decorator(RequestCtxClient.newDecorator(ClientConfig.builder(Tier.CACHE).trusted(true).openTelemetry(otel).build()))
         .build();
   }
 
@@ -355,7 +355,7 @@ class ChainEndToEndTest {
   @Test
   void webClientFailsFastWithRejectedCallExceptionWhenTheBudgetIsSpent() {
     FakeTicker ticker = new FakeTicker();
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofMillis(8)).open();
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofMillis(8)).open();
         Scope ignored = scope.makeCurrent()) {
       CompletableFuture<AggregatedHttpResponse> call = toCache.get("/cache?tag=never").aggregate();
 
@@ -371,7 +371,7 @@ class ChainEndToEndTest {
   @Test
   void cancellingTheCallersCtxCancelsTheOutgoingHttpRequest() throws InterruptedException {
     CompletableFuture<AggregatedHttpResponse> call;
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).budget(Duration.ofSeconds(2)).open()) {
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).budget(Duration.ofSeconds(2)).open()) {
       try (Scope ignored = scope.makeCurrent()) {
         call = toCache.get("/cache?tag=hang-caller-cancel").aggregate();
       }

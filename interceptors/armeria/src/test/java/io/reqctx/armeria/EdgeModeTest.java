@@ -20,7 +20,7 @@ import io.reqctx.testing.StrictLeakExtension;
 import io.reqctx.transport.ClientConfig;
 import io.reqctx.transport.ServerConfig;
 import io.reqctx.transport.Trust;
-import io.reqctx.wire.RequestId;
+import io.reqctx.internal.wire.RequestId;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -58,23 +58,23 @@ class EdgeModeTest {
       sb.http1MaxHeaderSize(256 * 1024).http2MaxHeaderListSize(256 * 1024);
       ServerConfig edge = ServerConfig.builder(Tier.GATEWAY, Trust.EDGE).acceptedKeys(TENANT, AUTH_SUBJECT).build();
       ServerConfig internal = ServerConfig.builder(Tier.SERVICE, Trust.TRUSTED).acceptedKeys(TENANT, AUTH_SUBJECT).build();
-      sb.service("/edge", gateway().decorate(ReqCtxService.newDecorator(edge)));
-      sb.service("/internal", internal().decorate(ReqCtxService.newDecorator(internal)));
+      sb.service("/edge", gateway().decorate(RequestCtxService.newDecorator(edge)));
+      sb.service("/internal", internal().decorate(RequestCtxService.newDecorator(internal)));
       sb.service("/peek", ((HttpService) (ctx, req) -> {
         peeked.put("ctx.request", ctx.request().headers());
         return HttpResponse.of("ok");
-      }).decorate(ReqCtxService.newDecorator(edge)));
+      }).decorate(RequestCtxService.newDecorator(edge)));
       // An operator's shorter timeout on a route that never answers by itself.
       sb.route().path("/limited").requestTimeoutMillis(300)
           .build(((HttpService) (ctx, req) -> HttpResponse.of(new java.util.concurrent.CompletableFuture<HttpResponse>()))
-              .decorate(ReqCtxService.newDecorator(edge)));
+              .decorate(RequestCtxService.newDecorator(edge)));
     }
   };
 
   @BeforeAll
   static void connect() {
     toInternal = WebClient.builder("http://127.0.0.1:" + server.httpPort())
-        .decorator(ReqCtxClient.newDecorator(ClientConfig.builder(Tier.SERVICE).trusted(true).build()))
+        .decorator(RequestCtxClient.newDecorator(ClientConfig.builder(Tier.SERVICE).trusted(true).build()))
         .build();
   }
 
@@ -98,7 +98,7 @@ class EdgeModeTest {
 
   static void record(String key, RequestHeaders raw) {
     RequestCtx ctx = RequestCtx.current();
-    seen.put(key, new Seen(ctx.remainingBudget().orElseThrow().toMillis(), ctx.hopCount(), ctx.attempt(),
+    seen.put(key, new Seen(ctx.remainingBudget().orElseThrow().toMillis(), ctx.hopCount(), ctx.inboundAttempt(),
         ctx.requestId(), ctx.get(TENANT), ctx.get(AUTH_SUBJECT), raw.get("reqctx-tier"), raw));
   }
 

@@ -2,9 +2,9 @@ package io.reqctx.grpc;
 
 import io.grpc.Metadata;
 import io.grpc.ServerStreamTracer;
-import io.reqctx.transport.HeaderReader;
-import io.reqctx.wire.GrpcTimeout;
-import io.reqctx.wire.WireHeaders;
+import io.reqctx.internal.transport.HeaderReader;
+import io.reqctx.internal.wire.GrpcTimeout;
+import io.reqctx.internal.wire.WireHeaders;
 import java.util.List;
 
 /**

@@ -1,8 +1,8 @@
 package io.reqctx.grpc;
 
 import io.grpc.Metadata;
-import io.reqctx.transport.HeaderReader;
-import io.reqctx.transport.HeaderWriter;
+import io.reqctx.internal.transport.HeaderReader;
+import io.reqctx.internal.transport.HeaderWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;

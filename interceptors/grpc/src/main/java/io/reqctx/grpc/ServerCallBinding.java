@@ -10,7 +10,7 @@ import io.grpc.ServerCallHandler;
 import io.grpc.Status;
 import io.opentelemetry.context.Scope;
 import io.reqctx.RequestCtx;
-import io.reqctx.transport.InboundCall;
+import io.reqctx.internal.transport.InboundCall;
 import io.reqctx.transport.Outcome;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.Executor;

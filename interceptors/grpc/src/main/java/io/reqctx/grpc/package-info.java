@@ -3,8 +3,8 @@
  * {@link io.grpc.ClientInterceptor} that budgets and decorates outgoing calls. Imports grpc-api,
  * grpc-context, the OpenTelemetry API and the reqctx SDK (its {@code transport} kernel does the work).
  *
- * <p>Public API: {@link io.reqctx.grpc.ReqCtxServerInterceptor#create(io.reqctx.transport.ServerConfig)}
- * and {@link io.reqctx.grpc.ReqCtxClientInterceptor#create(io.reqctx.transport.ClientConfig)}.
+ * <p>Public API: {@link io.reqctx.grpc.RequestCtxServerInterceptor#create(io.reqctx.transport.ServerConfig)}
+ * and {@link io.reqctx.grpc.RequestCtxClientInterceptor#create(io.reqctx.transport.ClientConfig)}.
  */
 @NullMarked
 package io.reqctx.grpc;

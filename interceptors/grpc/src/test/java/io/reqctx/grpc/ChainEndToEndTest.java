@@ -76,9 +76,9 @@ class ChainEndToEndTest {
     ManagedChannel cacheChannel = TestRpc.channelTo(cache);
     BudgetPolicy reserve30ms =
         BudgetPolicy.builder().reserveFloor(Duration.ofMillis(30)).minimumViableBudget(Duration.ofMillis(25)).build();
-    Channel trustedCache = ClientInterceptors.intercept(cacheChannel, ReqCtxClientInterceptor.create(
+    Channel trustedCache = ClientInterceptors.intercept(cacheChannel, RequestCtxClientInterceptor.create(
         ClientConfig.builder(Tier.CACHE).trusted(true).policy(reserve30ms).openTelemetry(otel).build()));
-    Channel untrustedCache = ClientInterceptors.intercept(cacheChannel, ReqCtxClientInterceptor.create(
+    Channel untrustedCache = ClientInterceptors.intercept(cacheChannel, RequestCtxClientInterceptor.create(
         ClientConfig.builder(Tier.CACHE).trusted(false).policy(reserve30ms).openTelemetry(otel).build()));
 
     Server service = TestRpc.start(TestRpc.service(SERVICE, request -> {
@@ -93,7 +93,7 @@ class ChainEndToEndTest {
       }
     }), serverInterceptor(Tier.SERVICE, Trust.TRUSTED));
     ManagedChannel serviceChannel = TestRpc.channelTo(service);
-    Channel trustedService = ClientInterceptors.intercept(serviceChannel, ReqCtxClientInterceptor.create(
+    Channel trustedService = ClientInterceptors.intercept(serviceChannel, RequestCtxClientInterceptor.create(
         ClientConfig.builder(Tier.SERVICE).trusted(true).openTelemetry(otel).build()));
 
     Server gateway = TestRpc.start(TestRpc.service(GATEWAY, request -> {
@@ -114,7 +114,7 @@ class ChainEndToEndTest {
   }
 
   static io.grpc.ServerInterceptor serverInterceptor(Tier tier, Trust trust) {
-    return ReqCtxServerInterceptor.create(
+    return RequestCtxServerInterceptor.create(
         ServerConfig.builder(tier, trust).acceptedKeys(TENANT, PRIORITY, AUTH_SUBJECT).openTelemetry(otel).build());
   }
 

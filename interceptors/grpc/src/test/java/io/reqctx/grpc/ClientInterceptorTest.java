@@ -23,7 +23,7 @@ import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.reqctx.Callee;
 import io.reqctx.CtxKey;
 import io.reqctx.KeyCodec;
-import io.reqctx.RequestScope;
+import io.reqctx.CancellableCtx;
 import io.reqctx.Tier;
 import io.reqctx.testing.StrictLeakExtension;
 import io.reqctx.testing.FakeTicker;
@@ -86,7 +86,7 @@ class ClientInterceptorTest {
   }
 
   static Channel intercepted(ClientConfig.Builder config) {
-    return ClientInterceptors.intercept(channel, ReqCtxClientInterceptor.create(config.openTelemetry(otel).build()));
+    return ClientInterceptors.intercept(channel, RequestCtxClientInterceptor.create(config.openTelemetry(otel).build()));
   }
 
   static String header(String name) {
@@ -97,7 +97,7 @@ class ClientInterceptorTest {
   void budgetBelowTheMinimumFailsAtOnceWithoutTouchingTheNetwork() {
     int before = arrivals.get();
     FakeTicker ticker = new FakeTicker();
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofMillis(12)).open();
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofMillis(12)).open();
         Scope ignored = scope.makeCurrent()) {
       assertThatThrownBy(() -> ClientCalls.blockingUnaryCall(intercepted(ClientConfig.builder(Tier.CACHE)), HEADERS,
           CallOptions.DEFAULT, "x"))
@@ -112,8 +112,8 @@ class ClientInterceptorTest {
 
   @Test
   void sendsTheCalleeBudgetAndTheReqctxHeaders() {
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).budget(Duration.ofSeconds(2)).requestId("req-1")
-            .hopCount(3).attempt(2).value(TENANT, "acme corp").value(SECRET, "s3cr3t").open();
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).budget(Duration.ofSeconds(2)).requestId("req-1")
+            .hopCount(3).inboundAttempt(2).value(TENANT, "acme corp").value(SECRET, "s3cr3t").open();
         Scope ignored = scope.makeCurrent()) {
       ClientCalls.blockingUnaryCall(intercepted(ClientConfig.builder(Tier.CACHE).trusted(true)), HEADERS, CallOptions.DEFAULT, "x");
     }
@@ -124,13 +124,13 @@ class ClientInterceptorTest {
     assertThat(header("reqctx-key-tenant")).isEqualTo("acme%20corp");
     assertThat(header("reqctx-key-secret")).isEqualTo("s3cr3t");
     assertThat(header("traceparent")).startsWith("00-");
-    assertThat(io.reqctx.wire.GrpcTimeout.parseNanos(header("grpc-timeout")).getAsLong())
+    assertThat(io.reqctx.internal.wire.GrpcTimeout.parseNanos(header("grpc-timeout")).getAsLong())
         .isBetween(700_000_000L, 800_000_000L);
   }
 
   @Test
   void sensitiveKeysAreNotSentToAnUntrustedChannel() {
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).value(TENANT, "acme").value(SECRET, "s3cr3t").open();
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).value(TENANT, "acme").value(SECRET, "s3cr3t").open();
         Scope ignored = scope.makeCurrent()) {
       ClientCalls.blockingUnaryCall(intercepted(ClientConfig.builder(Tier.CACHE)), HEADERS, CallOptions.DEFAULT, "x");
     }
@@ -143,9 +143,9 @@ class ClientInterceptorTest {
     ClientConfig.Builder config = ClientConfig.builder(Tier.SERVICE)
         .methodCallees(m -> Callee.of(m, Tier.CACHE, Duration.ofMillis(300)));
     ClientCalls.blockingUnaryCall(intercepted(config), HEADERS, CallOptions.DEFAULT, "x");
-    assertThat(io.reqctx.wire.GrpcTimeout.parseNanos(header("grpc-timeout")).getAsLong()).isBetween(250_000_000L, 300_000_000L);
+    assertThat(io.reqctx.internal.wire.GrpcTimeout.parseNanos(header("grpc-timeout")).getAsLong()).isBetween(250_000_000L, 300_000_000L);
     ClientCalls.blockingUnaryCall(intercepted(config), HEADERS, CallOptions.DEFAULT.withDeadlineAfter(100, TimeUnit.MILLISECONDS), "x");
-    assertThat(io.reqctx.wire.GrpcTimeout.parseNanos(header("grpc-timeout")).getAsLong()).isBetween(50_000_000L, 100_000_000L);
+    assertThat(io.reqctx.internal.wire.GrpcTimeout.parseNanos(header("grpc-timeout")).getAsLong()).isBetween(50_000_000L, 100_000_000L);
   }
 
   @Test
@@ -162,7 +162,7 @@ class ClientInterceptorTest {
   @Test
   void callFromAnAlreadyCancelledCtxIsNotSent() {
     int before = arrivals.get();
-    try (RequestScope scope = RequestScope.newRoot(Tier.SERVICE).open(); Scope ignored = scope.makeCurrent()) {
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).open(); Scope ignored = scope.makeCurrent()) {
       scope.cancel();
       assertThatThrownBy(() -> ClientCalls.blockingUnaryCall(intercepted(ClientConfig.builder(Tier.CACHE)), HEADERS,
           CallOptions.DEFAULT, "x"))
@@ -174,11 +174,11 @@ class ClientInterceptorTest {
 
   /** Starts the hanging call inside a scope that the test cancels from outside. */
   static final class ClientCallsHolder {
-    static RequestScope scope;
+    static CancellableCtx scope;
 
     @SuppressWarnings("MustBeClosedChecker") // kept open across the test, closed by the test that cancels it
     static com.google.common.util.concurrent.ListenableFuture<String> start() {
-      scope = RequestScope.newRoot(Tier.SERVICE).open();
+      scope = CancellableCtx.newRoot(Tier.SERVICE).open();
       try (Scope ignored = scope.makeCurrent()) {
         Channel target = intercepted(ClientConfig.builder(Tier.CACHE));
         return ClientCalls.futureUnaryCall(target.newCall(HANG, CallOptions.DEFAULT), "x");

@@ -54,10 +54,10 @@ class HostileHeadersTest {
     server = TestRpc.start(TestRpc.service(ECHO, request -> {
       RequestCtx ctx = RequestCtx.current();
       return "budgetMs=" + ctx.remainingBudget().orElseThrow().toMillis() + ";hop=" + ctx.hopCount()
-          + ";attempt=" + ctx.attempt() + ";id=" + ctx.requestId() + ";tenant=" + ctx.get(TENANT)
+          + ";attempt=" + ctx.inboundAttempt() + ";id=" + ctx.requestId() + ";tenant=" + ctx.get(TENANT)
           + ";priority=" + ctx.get(PRIORITY) + ";trace=" + Span.current().getSpanContext().getTraceId()
           + ";tier=" + ctx.tier().name();
-    }), ReqCtxServerInterceptor.create(config));
+    }), RequestCtxServerInterceptor.create(config));
     channel = TestRpc.channelTo(server);
   }
 

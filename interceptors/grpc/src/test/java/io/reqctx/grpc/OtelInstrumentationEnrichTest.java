@@ -18,7 +18,7 @@ import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.reqctx.RequestCtx;
-import io.reqctx.RequestScope;
+import io.reqctx.CancellableCtx;
 import io.reqctx.Tier;
 import io.reqctx.testing.StrictLeakExtension;
 import io.reqctx.transport.ClientConfig;
@@ -69,7 +69,7 @@ class OtelInstrumentationEnrichTest {
   static Channel client(ManagedChannel channel, Tier callee) {
     ClientConfig config = ClientConfig.builder(callee).openTelemetry(otel).spans(SpanMode.ENRICH).build();
     // The last interceptor runs first: OpenTelemetry's, so its CLIENT span is current for reqctx's.
-    return ClientInterceptors.intercept(channel, ReqCtxClientInterceptor.create(config), instrumentation.createClientInterceptor());
+    return ClientInterceptors.intercept(channel, RequestCtxClientInterceptor.create(config), instrumentation.createClientInterceptor());
   }
 
   static ServerConfig serverConfig(Tier tier) {
@@ -81,13 +81,13 @@ class OtelInstrumentationEnrichTest {
     cache = TestRpc.start(TestRpc.service(CACHE, request -> {
       observe("cache");
       return "hit";
-    }), ReqCtxServerInterceptor.create(serverConfig(Tier.CACHE)), instrumentation.createServerInterceptor());
+    }), RequestCtxServerInterceptor.create(serverConfig(Tier.CACHE)), instrumentation.createServerInterceptor());
     toCache = TestRpc.channelTo(cache);
     Channel cacheChannel = client(toCache, Tier.CACHE);
     service = TestRpc.start(TestRpc.service(SERVICE, request -> {
       observe("service");
       return ClientCalls.blockingUnaryCall(cacheChannel, CACHE, CallOptions.DEFAULT, request);
-    }), ReqCtxServerInterceptor.create(serverConfig(Tier.SERVICE)), instrumentation.createServerInterceptor());
+    }), RequestCtxServerInterceptor.create(serverConfig(Tier.SERVICE)), instrumentation.createServerInterceptor());
     toService = TestRpc.channelTo(service);
   }
 
@@ -99,7 +99,7 @@ class OtelInstrumentationEnrichTest {
   @Test
   void eachHopHasOneServerAndOneClientSpanCarryingReqctxAttributes() {
     Channel channel = client(toService, Tier.SERVICE);
-    try (RequestScope gateway = RequestScope.newRoot(Tier.GATEWAY).budget(Duration.ofSeconds(2)).open();
+    try (CancellableCtx gateway = CancellableCtx.newRoot(Tier.GATEWAY).budget(Duration.ofSeconds(2)).open();
         Scope ignored = gateway.makeCurrent()) {
       assertThat(ClientCalls.blockingUnaryCall(channel, SERVICE, CallOptions.DEFAULT, "k")).isEqualTo("hit");
     }

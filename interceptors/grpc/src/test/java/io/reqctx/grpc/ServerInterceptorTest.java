@@ -19,7 +19,7 @@ import io.grpc.stub.ClientCalls;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.reqctx.Callee;
 import io.reqctx.RequestCtx;
-import io.reqctx.ScopeObserver;
+import io.reqctx.CtxObserver;
 import io.reqctx.Tier;
 import io.reqctx.testing.StrictLeakExtension;
 import io.reqctx.transport.ServerConfig;
@@ -49,15 +49,15 @@ class ServerInterceptorTest {
   static final Map<String, CountDownLatch> waitCancelled = new ConcurrentHashMap<>();
   static final Map<String, CountDownLatch> waitStarted = new ConcurrentHashMap<>();
   static final Queue<String> closedScopes = new ConcurrentLinkedQueue<>();
-  static ScopeObserver.Registration observer;
+  static CtxObserver.Registration observer;
   static Server server;
   static ManagedChannel channel;
 
   @BeforeAll
   static void start() {
-    observer = ScopeObserver.register(new ScopeObserver() {
+    observer = CtxObserver.register(new CtxObserver() {
       @Override
-      public void onClose(ScopeEnd end) {
+      public void onClose(CtxEnd end) {
         closedScopes.add(end.ctx().requestId());
       }
     });
@@ -80,7 +80,7 @@ class ServerInterceptorTest {
           return "done";
         }).getMethod(WAIT.getFullMethodName()))
         .build();
-    server = TestRpc.start(service, new CallbackProbe(), ReqCtxServerInterceptor.create(config));
+    server = TestRpc.start(service, new CallbackProbe(), RequestCtxServerInterceptor.create(config));
     channel = TestRpc.channelTo(server);
   }
 

@@ -84,7 +84,7 @@ public final class TestRpc {
     try {
       return NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
           .addService(ServerInterceptors.intercept(service, interceptors))
-          .addStreamTracerFactory(ReqCtxServerInterceptor.malformedTimeoutFilter())
+          .addStreamTracerFactory(RequestCtxServerInterceptor.malformedTimeoutFilter())
           .build()
           .start();
     } catch (IOException e) {

@@ -8,7 +8,7 @@ import io.reqctx.RequestCtx;
  * 243 calls at the leaf. When the rule says no, a guarded call makes exactly one attempt.
  *
  * <p>The signals are the ones reqctx already carries: {@link RequestCtx#hopCount()} (0 at the origin,
- * +1 per hop, from {@code reqctx-hop}) and {@link RequestCtx#attempt()} (the inbound attempt number,
+ * +1 per hop, from {@code reqctx-hop}) and {@link RequestCtx#inboundAttempt()} (the inbound attempt number,
  * from {@code reqctx-attempt}). Independently of the rule, a retry loop running inside an attempt of
  * another retry loop of the same process never retries.
  *

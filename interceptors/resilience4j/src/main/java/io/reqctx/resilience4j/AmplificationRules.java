@@ -24,7 +24,7 @@ final class AmplificationRules {
   record AtHop(int hop) implements AmplificationRule {
     @Override
     public boolean mayRetry(RequestCtx inbound) {
-      return inbound.hopCount() == hop && inbound.attempt() == 1;
+      return inbound.hopCount() == hop && inbound.inboundAttempt() == 1;
     }
 
     @Override

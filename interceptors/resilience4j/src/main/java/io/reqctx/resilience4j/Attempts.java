@@ -4,7 +4,7 @@ import io.opentelemetry.context.Scope;
 import io.reqctx.CtxExecutors;
 import io.reqctx.DeadlineExceededException;
 import io.reqctx.RequestCtx;
-import io.reqctx.RequestScope;
+import io.reqctx.CancellableCtx;
 import io.reqctx.Ticker;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -28,7 +28,7 @@ final class Attempts {
 
   static <T> T runSync(RequestCtx parent, RequestCtx attemptCtx, int attempt, Duration budget,
       Callable<T> task, String downstream) throws Exception {
-    try (RequestScope scope = RequestScope.childOf(attemptCtx, budget);
+    try (CancellableCtx scope = CancellableCtx.childOf(attemptCtx, budget);
         Scope ignored = scope.makeCurrent()) {
       try {
         // Bound to the attempt's ctx: interrupted if the attempt's budget ends while it runs.
@@ -43,7 +43,7 @@ final class Attempts {
   @SuppressWarnings("MustBeClosedChecker") // the scope closes when the attempt ends, before its result is seen
   static <T> CompletableFuture<T> runAsync(RequestCtx parent, RequestCtx attemptCtx, int attempt, Duration budget,
       Supplier<? extends CompletionStage<T>> work, String downstream) {
-    RequestScope scope = RequestScope.childOf(attemptCtx, budget);
+    CancellableCtx scope = CancellableCtx.childOf(attemptCtx, budget);
     CompletableFuture<T> result = new CompletableFuture<>();
     CompletionStage<T> stage;
     try (Scope ignored = scope.makeCurrent()) {
@@ -95,7 +95,7 @@ final class Attempts {
     return !ctx.isCancelled();
   }
 
-  private static @Nullable AttemptTimeoutException timeoutOf(RequestScope scope, RequestCtx parent, int attempt,
+  private static @Nullable AttemptTimeoutException timeoutOf(CancellableCtx scope, RequestCtx parent, int attempt,
       Duration budget, @Nullable Throwable cause, String downstream) {
     if (scope.ctx().cancellationCause() instanceof DeadlineExceededException && !parent.isCancelled()) {
       return new AttemptTimeoutException(downstream, attempt, budget, cause);

@@ -8,7 +8,7 @@ import java.util.function.Supplier;
 
 /**
  * Retries a call inside the request's deadline budget. Each attempt runs in a child scope {@code
- * RequestScope.childOf(ctx.withAttempt(n), attemptBudget)} made current, so
+ * CancellableCtx.childOf(ctx.withOutgoingAttempt(n), attemptBudget)} made current, so
  *
  * <ul>
  *   <li>the attempt number travels downstream in {@code reqctx-attempt} (reqctx's client interceptors

@@ -22,7 +22,7 @@ final class BudgetTimeLimiterImpl implements BudgetTimeLimiter {
     requireNonNull(work, "work");
     RequestCtx ctx = RequestCtx.current();
     Duration budget = planner.attemptBudget(ctx, 0);
-    return Attempts.runSync(ctx, ctx, ctx.attempt(), budget, work, planner.config().downstream());
+    return Attempts.runSync(ctx, ctx, ctx.inboundAttempt(), budget, work, planner.config().downstream());
   }
 
   @Override
@@ -35,7 +35,7 @@ final class BudgetTimeLimiterImpl implements BudgetTimeLimiter {
     } catch (RetryStoppedException stop) {
       return CompletableFuture.failedFuture(stop);
     }
-    return Attempts.runAsync(ctx, ctx, ctx.attempt(), budget, work, planner.config().downstream());
+    return Attempts.runAsync(ctx, ctx, ctx.inboundAttempt(), budget, work, planner.config().downstream());
   }
 
   @Override

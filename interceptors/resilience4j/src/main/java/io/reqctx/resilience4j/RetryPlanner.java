@@ -36,7 +36,7 @@ final class RetryPlanner {
 
   /** The ctx attempt {@code attempt} runs in (its scope is opened under it). */
   RequestCtx attemptCtx(RequestCtx ctx, int attempt, boolean retrying) {
-    RequestCtx withAttempt = ctx.withAttempt(attempt);
+    RequestCtx withAttempt = ctx.withOutgoingAttempt(attempt);
     return retrying ? withAttempt.with(INSIDE_RETRY_LOOP, Boolean.TRUE) : withAttempt;
   }
 
@@ -92,7 +92,7 @@ final class RetryPlanner {
     if (!retrying) {
       throw stop(StopReason.AMPLIFICATION_RULE, attemptsMade,
           "reqctx: not retrying " + downstream + " at hop " + ctx.hopCount() + " (inbound attempt "
-              + ctx.attempt() + "): " + config.amplificationRule()
+              + ctx.inboundAttempt() + "): " + config.amplificationRule()
               + ", or the call runs inside another retry loop; retries at several layers would multiply");
     }
     long backoffMillis = Math.max(0, config.backoff().apply(attemptsMade));

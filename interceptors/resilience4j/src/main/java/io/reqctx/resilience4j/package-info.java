@@ -16,7 +16,7 @@
  *
  * <ul>
  *   <li>{@link io.reqctx.RequestCtx#hopCount()}: 0 at the origin, +1 per hop ({@code reqctx-hop});
- *   <li>{@link io.reqctx.RequestCtx#attempt()}: the inbound attempt number ({@code reqctx-attempt}).
+ *   <li>{@link io.reqctx.RequestCtx#inboundAttempt()}: the inbound attempt number ({@code reqctx-attempt}).
  * </ul>
  *
  * <p>The default, {@link io.reqctx.resilience4j.AmplificationRule#originOnly()}, lets only hop 0 retry,

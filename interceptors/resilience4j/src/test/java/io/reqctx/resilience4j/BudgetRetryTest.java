@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.errorprone.annotations.MustBeClosed;
 import io.opentelemetry.context.Scope;
 import io.reqctx.RequestCtx;
-import io.reqctx.RequestScope;
+import io.reqctx.CancellableCtx;
 import io.reqctx.Tier;
 import io.reqctx.testing.StrictLeakExtension;
 import io.reqctx.testing.FakeTicker;
@@ -25,8 +25,8 @@ class BudgetRetryTest {
   private final FakeTicker ticker = new FakeTicker();
 
   @MustBeClosed
-  private RequestScope request(Duration budget, int hop, int attempt) {
-    return RequestScope.newRoot(Tier.SERVICE).ticker(ticker).budget(budget).hopCount(hop).attempt(attempt).open();
+  private CancellableCtx request(Duration budget, int hop, int attempt) {
+    return CancellableCtx.newRoot(Tier.SERVICE).ticker(ticker).budget(budget).hopCount(hop).inboundAttempt(attempt).open();
   }
 
   private BudgetRetryConfig.Builder config() {
@@ -37,7 +37,7 @@ class BudgetRetryTest {
   void failingTwiceThenSucceedingIsRetriedWithAttemptNumbersOneTwoThree() throws Exception {
     List<Integer> attempts = new CopyOnWriteArrayList<>();
     BudgetRetry retry = BudgetRetry.of(config().maxAttempts(3).build());
-    try (RequestScope request = request(Duration.ofSeconds(2), 0, 1); Scope s = request.makeCurrent()) {
+    try (CancellableCtx request = request(Duration.ofSeconds(2), 0, 1); Scope s = request.makeCurrent()) {
       String result = retry.call(() -> {
         attempts.add(RequestCtx.current().outgoingAttempt());
         if (attempts.size() < 3) {
@@ -54,10 +54,10 @@ class BudgetRetryTest {
   void eachAttemptGetsTheSmallerOfItsCapAndTheRemainingBudgetMinusTheReserve() throws Exception {
     List<Duration> budgets = new CopyOnWriteArrayList<>();
     BudgetRetry retry = BudgetRetry.of(config().perAttemptCap(Duration.ofMillis(300)).build());
-    try (RequestScope request = request(Duration.ofMillis(200), 0, 1); Scope s = request.makeCurrent()) {
+    try (CancellableCtx request = request(Duration.ofMillis(200), 0, 1); Scope s = request.makeCurrent()) {
       retry.call(() -> budgets.add(RequestCtx.current().remainingBudget().orElseThrow()));
     }
-    try (RequestScope request = request(Duration.ofSeconds(2), 0, 1); Scope s = request.makeCurrent()) {
+    try (CancellableCtx request = request(Duration.ofSeconds(2), 0, 1); Scope s = request.makeCurrent()) {
       retry.call(() -> budgets.add(RequestCtx.current().remainingBudget().orElseThrow()));
     }
     // 200 ms - (5 ms + 2 % of 200 ms) = 191 ms; then the 300 ms cap.
@@ -71,7 +71,7 @@ class BudgetRetryTest {
     List<RequestCtx> attemptCtxs = new CopyOnWriteArrayList<>();
     BudgetRetry retry = BudgetRetry.of(config().maxAttempts(3).perAttemptCap(Duration.ofMillis(300)).build());
     CompletableFuture<String> result;
-    try (RequestScope request = request(Duration.ofMillis(500), 0, 1); Scope s = request.makeCurrent()) {
+    try (CancellableCtx request = request(Duration.ofMillis(500), 0, 1); Scope s = request.makeCurrent()) {
       result = retry.callAsync(() -> {
         started.incrementAndGet();
         attemptCtxs.add(RequestCtx.current());
@@ -96,7 +96,7 @@ class BudgetRetryTest {
   @Test
   void blockingAttemptIsInterruptedWhenItsBudgetEnds() {
     BudgetRetry retry = BudgetRetry.of(config().maxAttempts(2).perAttemptCap(Duration.ofMillis(300)).build());
-    try (RequestScope request = request(Duration.ofMillis(500), 0, 1); Scope s = request.makeCurrent()) {
+    try (CancellableCtx request = request(Duration.ofMillis(500), 0, 1); Scope s = request.makeCurrent()) {
       assertThatThrownBy(() -> retry.call(() -> {
         ticker.advance(Duration.ofMillis(300)); // the attempt's deadline passes while it runs
         new java.util.concurrent.CountDownLatch(1).await(); // blocking work: interrupted at once
@@ -111,7 +111,7 @@ class BudgetRetryTest {
     AtomicInteger started = new AtomicInteger();
     BudgetRetry retry = BudgetRetry.of(
         config().maxAttempts(3).perAttemptCap(Duration.ofMillis(100)).backoff(n -> 450L).build());
-    try (RequestScope request = request(Duration.ofMillis(500), 0, 1); Scope s = request.makeCurrent()) {
+    try (CancellableCtx request = request(Duration.ofMillis(500), 0, 1); Scope s = request.makeCurrent()) {
       assertThatThrownBy(() -> retry.call(() -> {
         started.incrementAndGet();
         throw new IOException("unavailable");
@@ -127,7 +127,7 @@ class BudgetRetryTest {
   void asyncBackoffWaitsOnTheTicker() {
     AtomicInteger started = new AtomicInteger();
     BudgetRetry retry = BudgetRetry.of(config().maxAttempts(2).backoff(n -> 100L).build());
-    try (RequestScope request = request(Duration.ofSeconds(2), 0, 1); Scope s = request.makeCurrent()) {
+    try (CancellableCtx request = request(Duration.ofSeconds(2), 0, 1); Scope s = request.makeCurrent()) {
       CompletableFuture<String> result = retry.callAsync(() -> started.incrementAndGet() == 1
           ? CompletableFuture.<String>failedFuture(new IOException("unavailable"))
           : CompletableFuture.completedFuture("ok")).toCompletableFuture();
@@ -142,7 +142,7 @@ class BudgetRetryTest {
   @Test
   void firstAttemptIsNotStartedWhenTheBudgetIsBelowTheMinimumViable() {
     BudgetRetry retry = BudgetRetry.of(config().build());
-    try (RequestScope request = request(Duration.ofMillis(12), 0, 1); Scope s = request.makeCurrent()) {
+    try (CancellableCtx request = request(Duration.ofMillis(12), 0, 1); Scope s = request.makeCurrent()) {
       assertThatThrownBy(() -> retry.call(() -> "never"))
           .isInstanceOf(RetryStoppedException.class)
           .hasMessageContaining("below the minimum viable budget 10ms")
@@ -154,7 +154,7 @@ class BudgetRetryTest {
   void hopBelowTheOriginMakesOneAttemptByDefault() {
     AtomicInteger started = new AtomicInteger();
     BudgetRetry retry = BudgetRetry.of(config().maxAttempts(3).build());
-    try (RequestScope request = request(Duration.ofSeconds(2), 1, 1); Scope s = request.makeCurrent()) {
+    try (CancellableCtx request = request(Duration.ofSeconds(2), 1, 1); Scope s = request.makeCurrent()) {
       assertThatThrownBy(() -> retry.call(() -> {
         started.incrementAndGet();
         throw new IOException("unavailable");
@@ -168,7 +168,7 @@ class BudgetRetryTest {
   void hopServingARetryDoesNotRetryEvenWhereItsLayerMay() {
     AtomicInteger started = new AtomicInteger();
     BudgetRetry retry = BudgetRetry.of(config().amplificationRule(AmplificationRule.onlyAtHop(1)).build());
-    try (RequestScope request = request(Duration.ofSeconds(2), 1, 2); Scope s = request.makeCurrent()) {
+    try (CancellableCtx request = request(Duration.ofSeconds(2), 1, 2); Scope s = request.makeCurrent()) {
       assertThatThrownBy(() -> retry.call(() -> {
         started.incrementAndGet();
         throw new IOException("unavailable");
@@ -182,7 +182,7 @@ class BudgetRetryTest {
     AtomicInteger inner = new AtomicInteger();
     BudgetRetry outer = BudgetRetry.of(config().maxAttempts(3).build());
     BudgetRetry nested = BudgetRetry.of(config().maxAttempts(3).build());
-    try (RequestScope request = request(Duration.ofSeconds(2), 0, 1); Scope s = request.makeCurrent()) {
+    try (CancellableCtx request = request(Duration.ofSeconds(2), 0, 1); Scope s = request.makeCurrent()) {
       assertThatThrownBy(() -> outer.call(() -> nested.call(() -> {
         inner.incrementAndGet();
         throw new IOException("unavailable");
@@ -206,7 +206,7 @@ class BudgetRetryTest {
   void cancellingTheRequestDuringABackoffStopsTheLoop() {
     AtomicInteger started = new AtomicInteger();
     BudgetRetry retry = BudgetRetry.of(config().maxAttempts(3).backoff(n -> 100L).build());
-    try (RequestScope request = request(Duration.ofSeconds(2), 0, 1); Scope s = request.makeCurrent()) {
+    try (CancellableCtx request = request(Duration.ofSeconds(2), 0, 1); Scope s = request.makeCurrent()) {
       CompletableFuture<String> result = retry.callAsync(() -> {
         started.incrementAndGet();
         return CompletableFuture.<String>failedFuture(new IOException("unavailable"));

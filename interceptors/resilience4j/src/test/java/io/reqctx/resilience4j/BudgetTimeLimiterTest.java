@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.opentelemetry.context.Scope;
 import io.reqctx.RequestCtx;
-import io.reqctx.RequestScope;
+import io.reqctx.CancellableCtx;
 import io.reqctx.Tier;
 import io.reqctx.testing.StrictLeakExtension;
 import io.reqctx.testing.FakeTicker;
@@ -24,14 +24,14 @@ class BudgetTimeLimiterTest {
     BudgetTimeLimiter limiter = BudgetTimeLimiter.of(Duration.ofSeconds(1));
     CompletableFuture<String> work = new CompletableFuture<>();
     AtomicReference<RequestCtx> workCtx = new AtomicReference<>();
-    try (RequestScope request = RequestScope.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofMillis(400))
-            .attempt(2).open();
+    try (CancellableCtx request = CancellableCtx.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofMillis(400))
+            .inboundAttempt(2).open();
         Scope s = request.makeCurrent()) {
       CompletableFuture<String> result = limiter.callAsync(() -> {
         workCtx.set(RequestCtx.current());
         return work;
       }).toCompletableFuture();
-      assertThat(workCtx.get().attempt()).isEqualTo(2); // a limiter keeps the inbound attempt
+      assertThat(workCtx.get().inboundAttempt()).isEqualTo(2); // a limiter keeps the inbound attempt
       ticker.advance(Duration.ofMillis(387));            // 400 - (5 + 2 % of 400)
       assertThat(result).isCompletedExceptionally();
       assertThatThrownBy(result::join).cause().isInstanceOf(AttemptTimeoutException.class)
@@ -45,7 +45,7 @@ class BudgetTimeLimiterTest {
   @Test
   void capBoundsTheTimeoutWhenTheBudgetIsLarger() throws Exception {
     BudgetTimeLimiter limiter = BudgetTimeLimiter.of(Duration.ofMillis(100));
-    try (RequestScope request = RequestScope.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofSeconds(2)).open();
+    try (CancellableCtx request = CancellableCtx.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofSeconds(2)).open();
         Scope s = request.makeCurrent()) {
       assertThat(limiter.call(() -> RequestCtx.current().remainingBudget().orElseThrow()))
           .isEqualTo(Duration.ofMillis(100));

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.opentelemetry.context.Scope;
-import io.reqctx.RequestScope;
+import io.reqctx.CancellableCtx;
 import io.reqctx.Tier;
 import io.reqctx.testing.StrictLeakExtension;
 import io.reqctx.testing.FakeTicker;
@@ -42,7 +42,7 @@ class DownstreamGuardTest {
   }
 
   private GuardedResult<String> guardedCall() throws Exception {
-    try (RequestScope request = RequestScope.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofSeconds(2)).open();
+    try (CancellableCtx request = CancellableCtx.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofSeconds(2)).open();
         Scope s = request.makeCurrent()) {
       return guard.call(this::downstream, (reason, failure) -> "stale");
     }
@@ -85,7 +85,7 @@ class DownstreamGuardTest {
   void asyncFallbackIsMarkedDegraded() {
     guard.circuitBreaker().transitionToForcedOpenState();
     CompletableFuture<GuardedResult<String>> result;
-    try (RequestScope request = RequestScope.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofSeconds(2)).open();
+    try (CancellableCtx request = CancellableCtx.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofSeconds(2)).open();
         Scope s = request.makeCurrent()) {
       result = guard.callAsync(() -> CompletableFuture.completedFuture("fresh"), (reason, failure) -> "stale")
           .toCompletableFuture();
@@ -97,7 +97,7 @@ class DownstreamGuardTest {
   @Test
   void cancelledCallerGetsNoFallbackAndCostsTheBreakerNothing() {
     downstreamUp = false;
-    try (RequestScope request = RequestScope.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofSeconds(2)).open();
+    try (CancellableCtx request = CancellableCtx.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofSeconds(2)).open();
         Scope s = request.makeCurrent()) {
       assertThatThrownBy(() -> guard.call(() -> {
         request.cancel();
@@ -123,7 +123,7 @@ class DownstreamGuardTest {
             .slidingWindowSize(2).minimumNumberOfCalls(2).failureRateThreshold(50).build())
         .build();
     for (int i = 0; i < 2; i++) {
-      try (RequestScope request = RequestScope.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofSeconds(2)).open();
+      try (CancellableCtx request = CancellableCtx.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofSeconds(2)).open();
           Scope ignored = request.makeCurrent()) {
         // A healthy but slow downstream; the caller leaves before it answers.
         strict.<String>callAsync(CompletableFuture::new).toCompletableFuture().cancel(true);

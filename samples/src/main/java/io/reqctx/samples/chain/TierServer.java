@@ -16,9 +16,9 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.opentelemetry.api.OpenTelemetry;
 import io.reqctx.BudgetPolicy;
 import io.reqctx.Tier;
-import io.reqctx.armeria.ReqCtxService;
-import io.reqctx.grpc.ReqCtxClientInterceptor;
-import io.reqctx.grpc.ReqCtxServerInterceptor;
+import io.reqctx.armeria.RequestCtxService;
+import io.reqctx.grpc.RequestCtxClientInterceptor;
+import io.reqctx.grpc.RequestCtxServerInterceptor;
 import io.reqctx.proto.ProtoBudgets;
 import io.reqctx.resilience4j.BudgetRetryConfig;
 import io.reqctx.resilience4j.DownstreamGuard;
@@ -150,7 +150,7 @@ public final class TierServer implements AutoCloseable {
       @Nullable ManagedChannel downstream) throws IOException {
     io.grpc.Server server = NettyServerBuilder.forAddress(address)
         .addService(service)
-        .addStreamTracerFactory(ReqCtxServerInterceptor.malformedTimeoutFilter())
+        .addStreamTracerFactory(RequestCtxServerInterceptor.malformedTimeoutFilter())
         .build()
         .start();
     return new TierServer(role, server.getPort(), () -> server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS),
@@ -180,14 +180,14 @@ public final class TierServer implements AutoCloseable {
           .methodBudgets(ProtoBudgets.fromService(definition)::get)
           .openTelemetry(otel)
           .build();
-      return ServerInterceptors.intercept(definition, ReqCtxServerInterceptor.create(config));
+      return ServerInterceptors.intercept(definition, RequestCtxServerInterceptor.create(config));
     }
 
     HttpService gateway(HttpService service) {
       if (mode == ChainMode.STATIC_TIMEOUTS) {
         return service;
       }
-      return service.decorate(ReqCtxService.newDecorator(
+      return service.decorate(RequestCtxService.newDecorator(
           ServerConfig.builder(Tier.GATEWAY, Trust.EDGE).openTelemetry(otel).build()));
     }
 
@@ -204,7 +204,7 @@ public final class TierServer implements AutoCloseable {
           .methodCallees(ProtoBudgets.fromService(callee)::get)
           .openTelemetry(otel)
           .build();
-      return ClientInterceptors.intercept(channel, probe, ReqCtxClientInterceptor.create(config));
+      return ClientInterceptors.intercept(channel, probe, RequestCtxClientInterceptor.create(config));
     }
   }
 }

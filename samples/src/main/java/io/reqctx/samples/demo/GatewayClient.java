@@ -8,7 +8,7 @@ import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.common.RequestHeaders;
 import io.reqctx.samples.chain.OrderView;
-import io.reqctx.wire.WireHeaders;
+import io.reqctx.internal.wire.WireHeaders;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;

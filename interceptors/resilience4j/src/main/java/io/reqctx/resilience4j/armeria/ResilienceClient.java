@@ -27,17 +27,17 @@ import java.util.function.Predicate;
  * path from configuration, so that calls need no wrapping by hand. The HTTP twin of {@link
  * io.reqctx.resilience4j.grpc.ResilienceClientInterceptor}.
  *
- * <p>Add it <em>after</em> reqctx's {@code ReqCtxClient} decorator (in Armeria the decorator added last
- * runs first): for each attempt it makes the attempt's ctx ({@code ctx.withAttempt(n)}, deadline = the
+ * <p>Add it <em>after</em> reqctx's {@code RequestCtxClient} decorator (in Armeria the decorator added last
+ * runs first): for each attempt it makes the attempt's ctx ({@code ctx.withOutgoingAttempt(n)}, deadline = the
  * attempt's budget) current and runs the rest of the chain with a {@linkplain
- * ClientRequestContext#newDerivedContext derived client context} of its own; {@code ReqCtxClient} then
+ * ClientRequestContext#newDerivedContext derived client context} of its own; {@code RequestCtxClient} then
  * writes {@code reqctx-attempt: n}, sets the attempt's response timeout from that budget and cancels
  * the attempt's request when the attempt's ctx is cancelled. Put it the other way round and every
  * attempt is sent as attempt 1 with the whole request's budget.
  *
  * <pre>{@code
  * WebClient inventory = WebClient.builder("http://inventory:8080")
- *     .decorator(ReqCtxClient.newDecorator(ClientConfig.builder(Tier.SERVICE).trusted(true).build()))
+ *     .decorator(RequestCtxClient.newDecorator(ClientConfig.builder(Tier.SERVICE).trusted(true).build()))
  *     .decorator(ResilienceClient.builder()
  *         .path("/stock", stockGuard)                        // exactly this path
  *         .path("prefix:/items/", itemsGuard)                // every path under /items/

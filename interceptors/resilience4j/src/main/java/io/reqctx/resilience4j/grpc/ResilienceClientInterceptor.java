@@ -20,13 +20,13 @@ import java.util.Set;
  *
  * <p>Register it <em>outside</em> reqctx's own client interceptor (later in {@code
  * ClientInterceptors.intercept}, so it runs first): it makes each attempt's ctx ({@code
- * ctx.withAttempt(n)}, deadline = the attempt's budget) current while the attempt's call is created,
+ * ctx.withOutgoingAttempt(n)}, deadline = the attempt's budget) current while the attempt's call is created,
  * and reqctx's interceptor then writes {@code reqctx-attempt: n}, sets the call's deadline from that
  * budget and cancels the call when the attempt's ctx is cancelled.
  *
  * <pre>{@code
  * Channel cache = ClientInterceptors.intercept(rawChannel,
- *     ReqCtxClientInterceptor.create(ClientConfig.builder(Tier.CACHE).trusted(true).build()),
+ *     RequestCtxClientInterceptor.create(ClientConfig.builder(Tier.CACHE).trusted(true).build()),
  *     ResilienceClientInterceptor.builder()
  *         .service("shop.Cache", cacheGuard)                 // every method of the service
  *         .method("shop.Cache/Scan", scanGuard)              // a method of its own

@@ -19,10 +19,10 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.context.Scope;
-import io.reqctx.RequestScope;
+import io.reqctx.CancellableCtx;
 import io.reqctx.Tier;
-import io.reqctx.armeria.ReqCtxClient;
-import io.reqctx.armeria.ReqCtxService;
+import io.reqctx.armeria.RequestCtxClient;
+import io.reqctx.armeria.RequestCtxService;
 import io.reqctx.resilience4j.AttemptTimeoutException;
 import io.reqctx.resilience4j.BudgetRetryConfig;
 import io.reqctx.resilience4j.DownstreamGuard;
@@ -50,7 +50,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * {@link ResilienceClient} with reqctx-armeria's {@code ReqCtxClient} inside it, against a real
+ * {@link ResilienceClient} with reqctx-armeria's {@code RequestCtxClient} inside it, against a real
  * Armeria server on 127.0.0.1 (one per class).
  */
 @ExtendWith(StrictLeakExtension.class)
@@ -76,11 +76,11 @@ class ResilienceClientLoopbackTest {
     protected void configure(ServerBuilder sb) {
       sb.http(new InetSocketAddress("127.0.0.1", 0));
       ServerConfig cache = ServerConfig.builder(Tier.CACHE, Trust.TRUSTED).openTelemetry(OpenTelemetry.noop()).build();
-      sb.service("/flaky", flaky().decorate(ReqCtxService.newDecorator(cache)));
+      sb.service("/flaky", flaky().decorate(RequestCtxService.newDecorator(cache)));
       // A hop of its own calling /flaky: the attempts start under the service's Armeria context.
       ServerConfig front = ServerConfig.builder(Tier.SERVICE, Trust.TRUSTED).openTelemetry(OpenTelemetry.noop()).build();
       HttpService forward = (ctx, req) -> toFlaky.post("/flaky?tag=" + ctx.queryParam("tag"), "from-front");
-      sb.service("/front", forward.decorate(ReqCtxService.newDecorator(front)));
+      sb.service("/front", forward.decorate(RequestCtxService.newDecorator(front)));
       sb.service("/slow", (ctx, req) -> {
         slowCalls.incrementAndGet();
         ctx.whenRequestCancelled().thenRun(slowCancelled::incrementAndGet);
@@ -118,7 +118,7 @@ class ResilienceClientLoopbackTest {
   static WebClient client(Function<? super com.linecorp.armeria.client.HttpClient,
       ? extends com.linecorp.armeria.client.HttpClient> resilience) {
     return WebClient.builder("http://127.0.0.1:" + server.httpPort())
-        .decorator(ReqCtxClient.newDecorator(ClientConfig.builder(Tier.CACHE).trusted(true)
+        .decorator(RequestCtxClient.newDecorator(ClientConfig.builder(Tier.CACHE).trusted(true)
             .openTelemetry(OpenTelemetry.noop()).build()))
         .decorator(resilience)
         .build();
@@ -149,14 +149,14 @@ class ResilienceClientLoopbackTest {
   }
 
   @MustBeClosed
-  static RequestScope origin(Duration budget) {
-    return RequestScope.newRoot(Tier.GATEWAY).budget(budget).open();
+  static CancellableCtx origin(Duration budget) {
+    return CancellableCtx.newRoot(Tier.GATEWAY).budget(budget).open();
   }
 
   @Test
   void downstreamFailingTwiceThenSucceedingIsRetriedWithAttemptHeadersOneTwoThreeAndTheBodyReplayed() {
     AggregatedHttpResponse response;
-    try (RequestScope request = origin(Duration.ofSeconds(3)); Scope s = request.makeCurrent()) {
+    try (CancellableCtx request = origin(Duration.ofSeconds(3)); Scope s = request.makeCurrent()) {
       response = toFlaky.post("/flaky?tag=r1", "payload").aggregate().join();
     }
     assertThat(response.status()).isEqualTo(HttpStatus.OK);
@@ -178,7 +178,7 @@ class ResilienceClientLoopbackTest {
   void slowDownstreamWith500msLeftAndA300msCapGetsExactlyOneAttemptWhichIsCancelled() {
     long start = System.nanoTime();
     Throwable failure;
-    try (RequestScope request = origin(Duration.ofMillis(500)); Scope s = request.makeCurrent()) {
+    try (CancellableCtx request = origin(Duration.ofMillis(500)); Scope s = request.makeCurrent()) {
       failure = Exceptions.peel(catchThrowable(() -> toSlow.get("/slow").aggregate().join()));
     }
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(480));
@@ -194,7 +194,7 @@ class ResilienceClientLoopbackTest {
 
   @Test
   void openBreakerServesTheFallbackMarkedDegradedAndRecoversAfterTheWait() {
-    try (RequestScope request = origin(Duration.ofSeconds(3)); Scope s = request.makeCurrent()) {
+    try (CancellableCtx request = origin(Duration.ofSeconds(3)); Scope s = request.makeCurrent()) {
       AggregatedHttpResponse first = toFragile.get("/fragile").aggregate().join();
       assertThat(first.contentUtf8()).isEqualTo("stale");
       assertThat(first.headers().get(ResilienceClient.DEGRADED)).isEqualTo("attempts_exhausted");
@@ -229,7 +229,7 @@ class ResilienceClientLoopbackTest {
         .newDecorator());
     int requests = 60;
     List<CompletableFuture<AggregatedHttpResponse>> calls = new ArrayList<>();
-    try (RequestScope request = origin(Duration.ofSeconds(4)); Scope s = request.makeCurrent()) {
+    try (CancellableCtx request = origin(Duration.ofSeconds(4)); Scope s = request.makeCurrent()) {
       for (int i = 0; i < requests; i++) {
         calls.add(toLeaf.get("/leaf/burst").aggregate());
       }
@@ -248,7 +248,7 @@ class ResilienceClientLoopbackTest {
         .path("/flaky", DownstreamGuard.builder("flaky").retry(retry("flaky").build()).build())
         .newDecorator());
     AggregatedHttpResponse response;
-    try (RequestScope request = origin(Duration.ofSeconds(3)); Scope s = request.makeCurrent()) {
+    try (CancellableCtx request = origin(Duration.ofSeconds(3)); Scope s = request.makeCurrent()) {
       response = onlyFlaky.get("/leaf/unguarded").aggregate().join();
     }
     assertThat(response.status()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);

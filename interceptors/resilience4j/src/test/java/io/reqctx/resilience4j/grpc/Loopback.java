@@ -13,7 +13,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ServerCalls;
 import io.opentelemetry.api.OpenTelemetry;
 import io.reqctx.Tier;
-import io.reqctx.grpc.ReqCtxServerInterceptor;
+import io.reqctx.grpc.RequestCtxServerInterceptor;
 import io.reqctx.transport.ServerConfig;
 import io.reqctx.transport.Trust;
 import java.io.IOException;
@@ -57,7 +57,7 @@ final class Loopback {
     ServerConfig config = ServerConfig.builder(tier, Trust.TRUSTED).openTelemetry(OpenTelemetry.noop()).build();
     try {
       return NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-          .addService(ServerInterceptors.intercept(service, ReqCtxServerInterceptor.create(config), keepHeaders))
+          .addService(ServerInterceptors.intercept(service, RequestCtxServerInterceptor.create(config), keepHeaders))
           .build()
           .start();
     } catch (IOException e) {

@@ -20,9 +20,9 @@ import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.context.Scope;
-import io.reqctx.RequestScope;
+import io.reqctx.CancellableCtx;
 import io.reqctx.Tier;
-import io.reqctx.grpc.ReqCtxClientInterceptor;
+import io.reqctx.grpc.RequestCtxClientInterceptor;
 import io.reqctx.grpc.TestRpc;
 import io.reqctx.resilience4j.AmplificationRule;
 import io.reqctx.resilience4j.BudgetRetryConfig;
@@ -72,7 +72,7 @@ class ResilienceClientInterceptorLoopbackTest {
   static DownstreamGuard fragileGuard;
 
   static ClientInterceptor reqctx(Tier callee) {
-    return ReqCtxClientInterceptor.create(ClientConfig.builder(callee).trusted(true).openTelemetry(OpenTelemetry.noop())
+    return RequestCtxClientInterceptor.create(ClientConfig.builder(callee).trusted(true).openTelemetry(OpenTelemetry.noop())
         .build());
   }
 
@@ -167,13 +167,13 @@ class ResilienceClientInterceptorLoopbackTest {
   }
 
   @MustBeClosed
-  static RequestScope origin(Duration budget) {
-    return RequestScope.newRoot(Tier.GATEWAY).budget(budget).open();
+  static CancellableCtx origin(Duration budget) {
+    return CancellableCtx.newRoot(Tier.GATEWAY).budget(budget).open();
   }
 
   @Test
   void downstreamFailingTwiceThenSucceedingIsRetriedWithAttemptHeadersOneTwoThree() {
-    try (RequestScope request = origin(Duration.ofSeconds(3)); Scope s = request.makeCurrent()) {
+    try (CancellableCtx request = origin(Duration.ofSeconds(3)); Scope s = request.makeCurrent()) {
       assertThat(call(toFlaky, FLAKY, "r1")).isEqualTo("ok:r1");
     }
     assertThat(attemptHeaders.get("r1")).containsExactly("1", "2", "3");
@@ -182,7 +182,7 @@ class ResilienceClientInterceptorLoopbackTest {
   @Test
   void slowDownstreamWith500msLeftAndA300msCapGetsExactlyOneAttemptWhichIsCancelled() throws Exception {
     long start = System.nanoTime();
-    try (RequestScope request = origin(Duration.ofMillis(500)); Scope s = request.makeCurrent()) {
+    try (CancellableCtx request = origin(Duration.ofMillis(500)); Scope s = request.makeCurrent()) {
       assertThatThrownBy(() -> call(toSlow, SLOW, "slow"))
           .isInstanceOf(StatusRuntimeException.class)
           .satisfies(e -> assertThat(((StatusRuntimeException) e).getStatus().getCode())
@@ -196,7 +196,7 @@ class ResilienceClientInterceptorLoopbackTest {
 
   @Test
   void chainOfThreeRetryingHopsCallsTheFailingLeafOnlyAsOftenAsTheOriginAllows() {
-    try (RequestScope request = origin(Duration.ofSeconds(4)); Scope s = request.makeCurrent()) {
+    try (CancellableCtx request = origin(Duration.ofSeconds(4)); Scope s = request.makeCurrent()) {
       assertThatThrownBy(() -> call(toHopA, HOP_A, "default-rule")).isInstanceOf(StatusRuntimeException.class);
     }
     assertThat(leafCalls.get("default-rule")).hasValue(3); // not 3 x 3 x 3
@@ -204,7 +204,7 @@ class ResilienceClientInterceptorLoopbackTest {
 
   @Test
   void withoutTheAmplificationRuleTheRetriesMultiply() {
-    try (RequestScope request = origin(Duration.ofSeconds(4)); Scope s = request.makeCurrent()) {
+    try (CancellableCtx request = origin(Duration.ofSeconds(4)); Scope s = request.makeCurrent()) {
       assertThatThrownBy(() -> call(toHopA, HOP_A, "every-hop")).isInstanceOf(StatusRuntimeException.class);
     }
     assertThat(leafCalls.get("every-hop")).hasValue(27);
@@ -224,7 +224,7 @@ class ResilienceClientInterceptorLoopbackTest {
             .window(window).build()).build()).build());
     int requests = 60;
     List<com.google.common.util.concurrent.ListenableFuture<String>> calls = new ArrayList<>();
-    try (RequestScope request = origin(Duration.ofSeconds(4)); Scope s = request.makeCurrent()) {
+    try (CancellableCtx request = origin(Duration.ofSeconds(4)); Scope s = request.makeCurrent()) {
       for (int i = 0; i < requests; i++) {
         calls.add(ClientCalls.futureUnaryCall(toLeaf.newCall(LEAF, CallOptions.DEFAULT), "burst"));
       }
@@ -243,7 +243,7 @@ class ResilienceClientInterceptorLoopbackTest {
     AtomicReference<Metadata> trailers = new AtomicReference<>();
     Channel capturing = ClientInterceptors.intercept(toFragile,
         MetadataUtils.newCaptureMetadataInterceptor(responseHeaders, trailers));
-    try (RequestScope request = origin(Duration.ofSeconds(3)); Scope s = request.makeCurrent()) {
+    try (CancellableCtx request = origin(Duration.ofSeconds(3)); Scope s = request.makeCurrent()) {
       call(capturing, FRAGILE, "a");
       call(capturing, FRAGILE, "b");
       assertThat(fragileGuard.circuitBreaker().getState()).isEqualTo(CircuitBreaker.State.OPEN);

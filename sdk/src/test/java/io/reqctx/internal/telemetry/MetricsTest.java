@@ -1,0 +1,145 @@
+package io.reqctx.internal.telemetry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.metrics.SdkMeterProvider;
+import io.opentelemetry.sdk.metrics.data.MetricData;
+import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader;
+import io.reqctx.BudgetPolicy;
+import io.reqctx.CtxKey;
+import io.reqctx.KeyCodec;
+import io.reqctx.CancellableCtx;
+import io.reqctx.CtxObserver;
+import io.reqctx.Tier;
+import io.reqctx.testing.ContextHygieneExtension;
+import io.reqctx.testing.FakeTicker;
+import io.reqctx.transport.ClientConfig;
+import io.reqctx.internal.transport.HeaderReader;
+import io.reqctx.internal.transport.InboundCall;
+import io.reqctx.internal.transport.OutboundCall;
+import io.reqctx.transport.Outcome;
+import io.reqctx.transport.ServerConfig;
+import io.reqctx.transport.Trust;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Every instrument, read back through the OpenTelemetry SDK's in-memory reader. Leaks on purpose, so not strict. */
+@ExtendWith(ContextHygieneExtension.class)
+class MetricsTest {
+  private static final CtxKey<Long> QUOTA = CtxKey.propagated("quota-metric", KeyCodec.int64()).build();
+
+  private final InMemoryMetricReader reader = InMemoryMetricReader.create();
+  private final OpenTelemetrySdk otel = OpenTelemetrySdk.builder()
+      .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(reader).build()).build();
+  private final CtxObserver.Registration installed = Metrics.install(otel);
+  private final FakeTicker ticker = new FakeTicker();
+
+  @AfterEach
+  void uninstall() {
+    installed.close();
+    otel.close();
+  }
+
+  private static HeaderReader headers(Map<String, String> values) {
+    return new HeaderReader() {
+      @Override
+      public List<String> all(String name) {
+        String v = values.get(name);
+        return v == null ? List.of() : List.of(v);
+      }
+
+      @Override
+      public Iterable<String> names() {
+        return values.keySet();
+      }
+    };
+  }
+
+  @Test
+  void inboundCallsRecordBudgetAtArrivalDepthDeadlinesTierViolationsAndDroppedValues() {
+    ServerConfig config = ServerConfig.builder(Tier.SERVICE, Trust.TRUSTED).openTelemetry(otel).ticker(ticker)
+        .acceptedKeys(QUOTA).build();
+    try (InboundCall call = InboundCall.open(config,
+        headers(Map.of("reqctx-hop", "2", "reqctx-tier", "cache", "reqctx-key-quota-metric", "lots")),
+        "svc/Method", Duration.ofMillis(700))) {
+      ticker.advance(Duration.ofMillis(700));
+      call.close(Outcome.DEADLINE_EXCEEDED);
+    }
+
+    Collection<MetricData> metrics = reader.collectAllMetrics();
+    assertThat(histogramSum(metrics, "reqctx.budget.at_arrival", Attributes.of(Metrics.TIER, "service")))
+        .isEqualTo(700.0);
+    assertThat(histogramSum(metrics, "reqctx.propagation.depth", Attributes.of(Metrics.TIER, "service")))
+        .isEqualTo(2.0);
+    assertThat(counter(metrics, "reqctx.deadline_exceeded",
+        Attributes.of(Metrics.TIER, "service", Metrics.SIDE, "server"))).isEqualTo(1);
+    assertThat(counter(metrics, "reqctx.tier_violations",
+        Attributes.of(Metrics.TIER, "cache", Metrics.CALLEE_TIER, "service"))).isEqualTo(1);
+    assertThat(counter(metrics, "reqctx.dropped_values", Attributes.of(Metrics.KEY, "quota-metric"))).isEqualTo(1);
+    assertThat(counter(metrics, "reqctx.cancellations",
+        Attributes.of(Metrics.TIER, "service", Metrics.REASON, "deadline"))).isEqualTo(1);
+  }
+
+  @Test
+  void refusedOutboundCallsAreCountedAsRejections() {
+    ClientConfig config = ClientConfig.builder(Tier.CACHE).openTelemetry(otel)
+        .policy(BudgetPolicy.builder().minimumViableBudget(Duration.ofMillis(50)).build()).build();
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofMillis(40)).open()) {
+      OutboundCall call = OutboundCall.prepare(config, Context.root().with(scope.ctx()), "cache/Get");
+      assertThat(call.rejection()).isNotNull();
+    }
+    assertThat(counter(reader.collectAllMetrics(), "reqctx.rejections", Attributes.of(
+        Metrics.TIER, "service", Metrics.CALLEE_TIER, "cache", Metrics.REASON, "budget_too_small")))
+        .isEqualTo(1);
+  }
+
+  @Test
+  void cancelledScopesRecordTheWorkDoneAfterTheCancel() {
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.CACHE).ticker(ticker).budget(Duration.ofSeconds(1)).open()) {
+      scope.cancel();
+      ticker.advance(Duration.ofMillis(120)); // the handler ignores the cancel for 120 ms
+    }
+    Collection<MetricData> metrics = reader.collectAllMetrics();
+    assertThat(histogramSum(metrics, "reqctx.work_after_cancel", Attributes.of(Metrics.TIER, "cache")))
+        .isEqualTo(120.0);
+    assertThat(counter(metrics, "reqctx.cancellations",
+        Attributes.of(Metrics.TIER, "cache", Metrics.REASON, "cancelled"))).isEqualTo(1);
+  }
+
+  @Test
+  @SuppressWarnings("MustBeClosedChecker") // the leak under test
+  void leaksAreCountedByKind() {
+    CancellableCtx parent = CancellableCtx.newRoot(Tier.SERVICE).open();
+    parent.child(Tier.CACHE);
+    parent.close();
+    assertThat(counter(reader.collectAllMetrics(), "reqctx.leaks",
+        Attributes.of(Metrics.KIND, "child_open_at_parent_close"))).isEqualTo(1);
+  }
+
+  private static MetricData metric(Collection<MetricData> metrics, String name) {
+    return metrics.stream().filter(m -> m.getName().equals(name)).findFirst()
+        .orElseThrow(() -> new AssertionError("no metric " + name + " in " + metrics));
+  }
+
+  private static long counter(Collection<MetricData> metrics, String name, Attributes attributes) {
+    return metric(metrics, name).getLongSumData().getPoints().stream()
+        .filter(p -> p.getAttributes().equals(attributes)).mapToLong(p -> p.getValue()).sum();
+  }
+
+  private static double histogramSum(Collection<MetricData> metrics, String name, Attributes attributes) {
+    MetricData data = metric(metrics, name);
+    return switch (data.getType()) {
+      case HISTOGRAM -> data.getHistogramData().getPoints().stream()
+          .filter(p -> p.getAttributes().equals(attributes)).mapToDouble(p -> p.getSum()).sum();
+      default -> throw new AssertionError(name + " is a " + data.getType());
+    };
+  }
+}
