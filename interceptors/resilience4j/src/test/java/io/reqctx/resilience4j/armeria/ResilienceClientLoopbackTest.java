@@ -16,7 +16,12 @@ import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.testing.junit5.server.ServerExtension;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.bulkhead.BulkheadRegistry;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryRegistry;
 import io.github.resilience4j.retry.RetryConfig;
 import io.github.resilience4j.timelimiter.TimeLimiter;
 import io.opentelemetry.api.OpenTelemetry;
@@ -26,6 +31,7 @@ import io.reqctx.Tier;
 import io.reqctx.armeria.RequestCtxClient;
 import io.reqctx.armeria.RequestCtxService;
 import io.reqctx.resilience4j.AttemptTimeoutException;
+import io.reqctx.resilience4j.BudgetAwareRetry;
 import io.reqctx.resilience4j.DownstreamGuard;
 import io.reqctx.resilience4j.RetryBudget;
 import io.reqctx.resilience4j.RetryStoppedException;
@@ -172,6 +178,36 @@ class ResilienceClientLoopbackTest {
     assertThat(response.headers().get(ResilienceClient.DEGRADED)).isNull();
     assertThat(attemptHeaders.get("r1")).containsExactly("1", "2", "3");
     assertThat(bodies.get("r1")).containsExactly("payload", "payload", "payload");
+  }
+
+  @Test
+  void everyAttemptShowsInTheEventsAndMetricsOfInstancesFromTheApplicationsRegistries() {
+    Retry retry = RetryRegistry.of(BudgetAwareRetry.config(THREE_ATTEMPTS)).retry("flaky-from-registries");
+    CircuitBreaker breaker = CircuitBreakerRegistry.ofDefaults().circuitBreaker("flaky-from-registries");
+    Bulkhead bulkhead = BulkheadRegistry.ofDefaults().bulkhead("flaky-from-registries");
+    List<String> events = new CopyOnWriteArrayList<>();
+    bulkhead.getEventPublisher().onEvent(event -> events.add("bulkhead " + event.getEventType()));
+    breaker.getEventPublisher().onEvent(event -> events.add("breaker " + event.getEventType()));
+    retry.getEventPublisher().onEvent(event -> events.add("retry " + event.getEventType()));
+    WebClient client = client(Tier.SERVICE, ResilienceClient.builder()
+        .path("/flaky", DownstreamGuard.builder("flaky").retry(retry).circuitBreaker(breaker).bulkhead(bulkhead).build())
+        .newDecorator());
+
+    AggregatedHttpResponse response;
+    try (CancellableCtx request = origin(Duration.ofSeconds(5)); Scope s = request.makeCurrent()) {
+      response = client.post("/flaky?tag=registries", "payload").aggregate().join();
+    }
+
+    assertThat(response.contentUtf8()).isEqualTo("ok:payload");
+    assertThat(attemptHeaders.get("registries")).containsExactly("1", "2", "3");
+    assertThat(events).containsExactly(
+        "bulkhead CALL_PERMITTED", "bulkhead CALL_FINISHED", "breaker ERROR", "retry RETRY",
+        "bulkhead CALL_PERMITTED", "bulkhead CALL_FINISHED", "breaker ERROR", "retry RETRY",
+        "bulkhead CALL_PERMITTED", "bulkhead CALL_FINISHED", "breaker SUCCESS", "retry SUCCESS");
+    assertThat(retry.getMetrics().getNumberOfSuccessfulCallsWithRetryAttempt()).isEqualTo(1);
+    assertThat(breaker.getMetrics().getNumberOfFailedCalls()).isEqualTo(2);
+    assertThat(bulkhead.getMetrics().getAvailableConcurrentCalls())
+        .isEqualTo(bulkhead.getBulkheadConfig().getMaxConcurrentCalls());
   }
 
   @Test
