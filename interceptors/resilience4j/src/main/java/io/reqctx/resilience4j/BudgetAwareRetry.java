@@ -14,7 +14,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The config keeps everything it had (max attempts, exception and result predicates, the backoff);
  * only its interval function is wrapped. Resilience4j asks the interval function for the wait before
- * each retry, and since 2.2 a negative answer means "do not retry": the {@code Retry} then publishes
+ * each retry, and in 2.4.0 a negative answer means "do not retry": the {@code Retry} then publishes
  * a {@code RetryOnErrorEvent} instead of a {@code RetryOnRetryEvent}. While a {@link DownstreamGuard}
  * runs a call, the wrapped function computes the backoff as configured and then answers -1 when the
  * budget rules veto the retry (the caller left, the {@link AmplificationRule}, the backoff plus the
