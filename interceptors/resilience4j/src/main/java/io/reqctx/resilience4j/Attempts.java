@@ -1,19 +1,18 @@
 package io.reqctx.resilience4j;
 
 import io.opentelemetry.context.Scope;
+import io.reqctx.CancellableCtx;
 import io.reqctx.CtxExecutors;
 import io.reqctx.DeadlineExceededException;
 import io.reqctx.RequestCtx;
-import io.reqctx.CancellableCtx;
-import io.reqctx.Ticker;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
@@ -21,59 +20,80 @@ import org.jspecify.annotations.Nullable;
  * Runs one attempt in its own child scope, current while the attempt starts: the scope's deadline is
  * the attempt's budget, and when it passes the scope is cancelled, which stops the work under it (calls
  * made through reqctx's client interceptors are cancelled; a blocking attempt's thread is interrupted;
- * an asynchronous attempt's future is cancelled).
+ * an asynchronous attempt's future is cancelled). Resilience4j's {@code TimeLimiter} only abandons a
+ * future after a fixed timeout; this is the part of the time limit it cannot express.
  */
 final class Attempts {
   private Attempts() {}
 
-  static <T> T runSync(RequestCtx parent, RequestCtx attemptCtx, int attempt, Duration budget,
-      Callable<T> task, String downstream) throws Exception {
-    try (CancellableCtx scope = CancellableCtx.childOf(attemptCtx, budget);
-        Scope ignored = scope.makeCurrent()) {
+  /** A blocking attempt as a stage: {@code task} runs on this thread, interrupted if the attempt's ctx is cancelled. */
+  static <T> Supplier<CompletionStage<T>> blocking(Callable<T> task) {
+    return () -> {
       try {
-        // Bound to the attempt's ctx: interrupted if the attempt's budget ends while it runs.
-        return CtxExecutors.wrap(task).call();
+        // Bound to the attempt's ctx (current here): interrupted if the attempt's budget ends while it runs.
+        return CompletableFuture.completedFuture(CtxExecutors.wrap(task).call());
       } catch (Exception e) {
-        AttemptTimeoutException timeout = timeoutOf(scope, parent, attempt, budget, e, downstream);
-        throw timeout != null ? timeout : e;
+        return CompletableFuture.failedFuture(e);
       }
-    }
+    };
   }
 
+  /**
+   * Starts attempt {@code attempt} of a call made under {@code parent}, with {@code attemptCtx} current
+   * in a child scope whose budget is {@code budget}. The future fails with an {@link
+   * AttemptTimeoutException} when that budget ends first (the work is stopped); cancelling it stops the
+   * attempt. Its scope is closed before the future completes, so nothing of the attempt is still open
+   * once the caller moves on (and, say, closes the request scope above it).
+   */
   @SuppressWarnings("MustBeClosedChecker") // the scope closes when the attempt ends, before its result is seen
-  static <T> CompletableFuture<T> runAsync(RequestCtx parent, RequestCtx attemptCtx, int attempt, Duration budget,
-      Supplier<? extends CompletionStage<T>> work, String downstream) {
-    CancellableCtx scope = CancellableCtx.childOf(attemptCtx, budget);
+  static <T> CompletableFuture<T> run(RequestCtx parent, RequestCtx attemptCtx, int attempt,
+      RetryPlanner.AttemptBudget budget, Supplier<? extends CompletionStage<T>> work, String downstream) {
+    CancellableCtx scope = CancellableCtx.childOf(attemptCtx, budget.budget());
     CompletableFuture<T> result = new CompletableFuture<>();
     CompletionStage<T> stage;
     try (Scope ignored = scope.makeCurrent()) {
       stage = work.get();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       scope.close();
       result.completeExceptionally(e);
       return result;
     }
-    // The attempt's scope closes before the caller can see its result, so nothing of the attempt is
-    // still open once the caller moves on (and, say, closes the request scope above it).
-    RequestCtx.CancelRegistration onCancel = scope.ctx().onCancel(cause -> {
-      AttemptTimeoutException timeout = timeoutOf(scope, parent, attempt, budget, null, downstream);
-      scope.close();
-      if (result.completeExceptionally(timeout != null ? timeout : cancellation(cause))) {
-        cancel(stage);
-      }
-    });
+    // Whichever ends the attempt first, its stage or its scope's cancellation, settles it; the other is ignored.
+    AtomicBoolean settled = new AtomicBoolean();
+    AtomicReference<RequestCtx.@Nullable CancelRegistration> onCancel = new AtomicReference<>();
     stage.whenComplete((value, error) -> {
-      onCancel.remove();
+      if (!settled.compareAndSet(false, true)) {
+        return;
+      }
+      RequestCtx.CancelRegistration registration = onCancel.get();
+      if (registration != null) {
+        registration.remove();
+      }
+      Throwable failure = error == null ? null : unwrap(error);
+      AttemptTimeoutException timeout =
+          failure == null ? null : timeoutOf(scope, parent, attempt, budget, failure, downstream);
       scope.close();
-      if (error == null) {
+      if (failure == null) {
         result.complete(value);
       } else {
-        result.completeExceptionally(unwrap(error));
+        result.completeExceptionally(timeout != null ? timeout : failure);
       }
     });
+    if (settled.get()) {
+      return result; // a blocking attempt, or one that answered at once
+    }
+    onCancel.set(scope.ctx().onCancel(cause -> {
+      if (!settled.compareAndSet(false, true)) {
+        return;
+      }
+      AttemptTimeoutException timeout = timeoutOf(scope, parent, attempt, budget, null, downstream);
+      scope.close();
+      result.completeExceptionally(timeout != null ? timeout : cancellation(cause));
+      cancel(stage);
+    }));
     result.whenComplete((value, error) -> {
-      if (result.isCancelled()) { // cancelled by the caller: stop the attempt
-        onCancel.remove();
+      if (result.isCancelled() && settled.compareAndSet(false, true)) { // cancelled by the caller: stop the attempt
+        onCancel.get().remove();
         scope.close();
         cancel(stage);
       }
@@ -81,24 +101,10 @@ final class Attempts {
     return result;
   }
 
-  /** Waits {@code nanos} on {@code ticker}; false when the request was cancelled first. */
-  static boolean sleep(RequestCtx ctx, Ticker ticker, long nanos) throws InterruptedException {
-    CountDownLatch done = new CountDownLatch(1);
-    Ticker.Alarm alarm = ticker.schedule(done::countDown, nanos);
-    RequestCtx.CancelRegistration onCancel = ctx.onCancel(cause -> done.countDown());
-    try {
-      done.await();
-    } finally {
-      alarm.cancel();
-      onCancel.remove();
-    }
-    return !ctx.isCancelled();
-  }
-
   private static @Nullable AttemptTimeoutException timeoutOf(CancellableCtx scope, RequestCtx parent, int attempt,
-      Duration budget, @Nullable Throwable cause, String downstream) {
+      RetryPlanner.AttemptBudget budget, @Nullable Throwable cause, String downstream) {
     if (scope.ctx().cancellationCause() instanceof DeadlineExceededException && !parent.isCancelled()) {
-      return new AttemptTimeoutException(downstream, attempt, budget, cause);
+      return new AttemptTimeoutException(downstream, attempt, budget.budget(), budget.cutByCaller(), cause);
     }
     return null;
   }

@@ -2,54 +2,91 @@ package io.reqctx.resilience4j;
 
 import static java.util.Objects.requireNonNull;
 
-import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.timelimiter.TimeLimiter;
+import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
-/** {@link DownstreamGuard}: the retry engine with the breaker as its attempt guard. */
+/** {@link DownstreamGuard}: a {@link GuardedCall} per call, with the fallback around it. */
 final class DownstreamGuardImpl implements DownstreamGuard {
-  private final String downstream;
-  private final RetryEngine engine;
-  private final CircuitBreaker breaker;
-  private final Predicate<Throwable> retryOn;
-  private final AttemptGuard attemptGuard;
+  private final RetryPlanner planner;
+  private final AttemptPermits permits;
 
-  DownstreamGuardImpl(String downstream, RetryEngine engine, CircuitBreaker breaker, Predicate<Throwable> retryOn) {
-    this.downstream = downstream;
-    this.engine = engine;
-    this.breaker = breaker;
-    this.retryOn = retryOn;
-    this.attemptGuard = new BreakerGuard();
+  DownstreamGuardImpl(GuardConfig config) {
+    this.planner = new RetryPlanner(config);
+    this.permits = new AttemptPermits(config);
+  }
+
+  private GuardConfig config() {
+    return planner.config();
   }
 
   @Override
   public String downstream() {
-    return downstream;
+    return config().downstream();
   }
 
   @Override
-  public CircuitBreaker circuitBreaker() {
-    return breaker;
+  public Optional<Retry> retry() {
+    return Optional.ofNullable(config().retry());
   }
 
   @Override
-  public BudgetRetryConfig retryConfig() {
-    return engine.config();
+  public Optional<TimeLimiter> timeLimiter() {
+    return Optional.ofNullable(config().timeLimiter());
+  }
+
+  @Override
+  public Optional<CircuitBreaker> circuitBreaker() {
+    return Optional.ofNullable(config().circuitBreaker());
+  }
+
+  @Override
+  public Optional<Bulkhead> bulkhead() {
+    return Optional.ofNullable(config().bulkhead());
   }
 
   @Override
   public DownstreamGuard withRetryOn(Predicate<Throwable> retryOn) {
-    return new DownstreamGuardImpl(downstream, engine, breaker, requireNonNull(retryOn, "retryOn"));
+    return new DownstreamGuardImpl(config().withRetryOn(requireNonNull(retryOn, "retryOn")));
+  }
+
+  @Override
+  public DownstreamGuard withTimeoutOn(Predicate<Throwable> timeoutOn) {
+    requireNonNull(timeoutOn, "timeoutOn");
+    return new DownstreamGuardImpl(config().withTimeoutOn(config().timeoutOn().or(timeoutOn)));
   }
 
   @Override
   public <T> T call(Callable<T> call) throws Exception {
-    return engine.call(requireNonNull(call, "call"), retryOn, attemptGuard);
+    requireNonNull(call, "call");
+    CallerRuns thisThread = new CallerRuns();
+    CompletableFuture<T> result = GuardedCall.start(planner, permits, Attempts.blocking(call), thisThread).result;
+    thisThread.runUntil(result);
+    try {
+      return result.get();
+    } catch (ExecutionException e) {
+      Throwable failure = e.getCause();
+      if (failure instanceof Exception exception) {
+        throw exception;
+      }
+      if (failure instanceof Error error) {
+        throw error;
+      }
+      throw e;
+    }
   }
 
   @Override
@@ -68,14 +105,15 @@ final class DownstreamGuardImpl implements DownstreamGuard {
 
   @Override
   public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> call) {
-    return engine.callAsync(requireNonNull(call, "call"), retryOn, attemptGuard);
+    return GuardedCall.start(planner, permits, requireNonNull(call, "call"), config().executor()).result;
   }
 
   @Override
   public <T> CompletionStage<GuardedResult<T>> callAsync(
       Supplier<? extends CompletionStage<T>> call, Fallback<T> fallback) {
     requireNonNull(fallback, "fallback");
-    CompletableFuture<T> attempts = engine.callAsync(requireNonNull(call, "call"), retryOn, attemptGuard);
+    CompletableFuture<T> attempts = GuardedCall.start(planner, permits, requireNonNull(call, "call"),
+        config().executor()).result;
     CompletableFuture<GuardedResult<T>> result = attempts.handle((value, error) -> {
       if (error == null) {
         return GuardedResult.fresh(value);
@@ -83,12 +121,12 @@ final class DownstreamGuardImpl implements DownstreamGuard {
       Throwable failure = Attempts.unwrap(error);
       StopReason reason = reasonOf(failure);
       if (reason == StopReason.CANCELLED) {
-        throw new java.util.concurrent.CompletionException(failure);
+        throw new CompletionException(failure);
       }
       try {
         return GuardedResult.degraded(fallback.recover(reason, failure), reason, failure);
       } catch (Exception fallbackFailed) {
-        throw new java.util.concurrent.CompletionException(fallbackFailed);
+        throw new CompletionException(fallbackFailed);
       }
     });
     result.whenComplete((v, e) -> {
@@ -100,7 +138,7 @@ final class DownstreamGuardImpl implements DownstreamGuard {
   }
 
   private static StopReason reasonOf(Throwable failure) {
-    if (failure instanceof java.util.concurrent.CancellationException) {
+    if (failure instanceof CancellationException) {
       return StopReason.CANCELLED;
     }
     return RetryStoppedException.of(failure).map(RetryStoppedException::reason).orElse(StopReason.NOT_RETRYABLE);
@@ -108,34 +146,29 @@ final class DownstreamGuardImpl implements DownstreamGuard {
 
   @Override
   public String toString() {
-    return "DownstreamGuard[" + downstream + ", breaker " + breaker.getState() + ", " + engine.config() + "]";
+    return "DownstreamGuard[" + config() + "]";
   }
 
-  /** Asks the breaker before each attempt and tells it each attempt's outcome. */
-  private final class BreakerGuard implements AttemptGuard {
+  /** Runs a blocking call's steps (retries after their backoff) on the thread that waits for it. */
+  private static final class CallerRuns implements Executor {
+    private static final Runnable WAKE_UP = () -> {};
+    private final BlockingQueue<Runnable> steps = new LinkedBlockingQueue<>();
+
     @Override
-    public void acquire(int attemptsMade) {
-      if (!breaker.tryAcquirePermission()) {
-        throw new RetryStoppedException(StopReason.CIRCUIT_OPEN, attemptsMade,
-            "reqctx: attempt " + (attemptsMade + 1) + " to " + downstream + " not made: its circuit breaker is "
-                + breaker.getState() + " (failure rate " + breaker.getMetrics().getFailureRate() + "%)",
-            CallNotPermittedException.createCallNotPermittedException(breaker));
+    public void execute(Runnable step) {
+      steps.add(step);
+    }
+
+    void runUntil(CompletableFuture<?> done) throws InterruptedException {
+      done.whenComplete((v, e) -> steps.add(WAKE_UP));
+      try {
+        while (!done.isDone()) {
+          steps.take().run();
+        }
+      } catch (InterruptedException e) {
+        done.cancel(true); // the caller was interrupted while the call waited for a backoff: stop it
+        throw e;
       }
-    }
-
-    @Override
-    public void onSuccess(long nanos) {
-      breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
-    }
-
-    @Override
-    public void onFailure(long nanos, Throwable failure) {
-      breaker.onError(nanos, TimeUnit.NANOSECONDS, failure);
-    }
-
-    @Override
-    public void release() {
-      breaker.releasePermission();
     }
   }
 }

@@ -12,13 +12,17 @@ import java.time.Duration;
  * fails for everyone, retries add at most {@code ratio} of extra load instead of multiplying it, while
  * a quiet client can still retry a few calls. Thread-safe; share one instance per downstream.
  *
+ * <p>Resilience4j 2.4.0 has no retry budget. A {@link DownstreamGuard} counts each call as a request
+ * and takes a token as the last check of the Retry's budget-aware interval function, so a token is
+ * spent only on a retry that is made, and a refusal shows as the Retry's error event.
+ *
  * <pre>{@code
  * RetryBudget toCache = RetryBudget.builder()
  *     .ratio(0.2)                        // retries may add 20 % to the load
  *     .minRetriesPerSecond(10)
  *     .window(Duration.ofSeconds(10))
  *     .build();
- * BudgetRetryConfig config = BudgetRetryConfig.builder("cache").retryBudget(toCache).build();
+ * DownstreamGuard cache = DownstreamGuard.builder("cache").retry(retries).retryBudget(toCache).build();
  * }</pre>
  */
 public interface RetryBudget {

@@ -6,30 +6,38 @@ import io.reqctx.CtxKey;
 import io.reqctx.OutboundBudget;
 import io.reqctx.RequestCtx;
 import java.time.Duration;
-import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The decisions of a retry loop, apart from running it: each attempt's budget, and whether (and after
- * which backoff) another attempt may start. Budget arithmetic comes from {@link BudgetPolicy} only.
+ * The budget rules of a guarded call, apart from running it: each attempt's budget, and whether the
+ * budget lets another attempt start. Budget arithmetic comes from {@link BudgetPolicy} only; the
+ * retry's own rules (predicates, max attempts, backoff) are Resilience4j's.
  */
 final class RetryPlanner {
   /** Set on the ctx of every attempt of a loop that may retry: loops nested in it do not retry. */
   private static final CtxKey<Boolean> INSIDE_RETRY_LOOP = CtxKey.local("reqctx.resilience4j.inside-retry-loop");
 
-  private final BudgetRetryConfig config;
+  private final GuardConfig config;
 
-  RetryPlanner(BudgetRetryConfig config) {
+  RetryPlanner(GuardConfig config) {
     this.config = config;
   }
 
-  BudgetRetryConfig config() {
+  GuardConfig config() {
     return config;
   }
 
+  /**
+   * The budget of one attempt and whether the caller's remaining time cut it below what the attempt
+   * would have had otherwise (its per-attempt cap, or the callee's limits; false when the guard knows
+   * neither).
+   */
+  record AttemptBudget(Duration budget, boolean cutByCaller) {}
+
   /** Whether a loop started from {@code ctx} may make more than one attempt. */
   boolean mayRetry(RequestCtx ctx) {
-    return config.maxAttempts() > 1
+    return config.retry() != null
+        && config.retry().getRetryConfig().getMaxAttempts() > 1
         && ctx.get(INSIDE_RETRY_LOOP) == null
         && config.amplificationRule().mayRetry(ctx);
   }
@@ -46,7 +54,7 @@ final class RetryPlanner {
    *
    * @throws RetryStoppedException ({@link StopReason#DEADLINE_BUDGET}) when it is below the minimum viable budget
    */
-  Duration attemptBudget(RequestCtx ctx, int attemptsMade) {
+  AttemptBudget attemptBudget(RequestCtx ctx, int attemptsMade) {
     BudgetPolicy policy = config.policy();
     Duration cap = config.perAttemptCap();
     Duration remaining = ctx.remainingBudget().orElse(null);
@@ -60,64 +68,88 @@ final class RetryPlanner {
       throw new RetryStoppedException(StopReason.DEADLINE_BUDGET, attemptsMade,
           "reqctx: attempt " + (attemptsMade + 1) + " not started: " + failFast.message(), null);
     }
-    Duration budget = ((OutboundBudget.Send) verdict).budget();
-    return cap != null && cap.compareTo(budget) < 0 ? cap : budget;
+    OutboundBudget.Send send = (OutboundBudget.Send) verdict;
+    if (cap != null && cap.compareTo(send.budget()) < 0) {
+      return new AttemptBudget(cap, false);
+    }
+    // Without a cap or a callee the guard does not know what the attempt would have had otherwise (the
+    // transport may cap it further), so it cannot blame the caller.
+    boolean knowsFullBudget = cap != null || callee != null;
+    return new AttemptBudget(send.budget(),
+        knowsFullBudget && send.limitedBy() == OutboundBudget.Limit.CALLER_REMAINING);
   }
 
   /**
-   * The backoff in nanoseconds before attempt {@code attemptsMade + 1}, after attempt {@code
-   * attemptsMade} failed with {@code failure}. Checks, in order: cancellation, the retry predicate, the
-   * attempt count, the amplification rule, the deadline budget (backoff plus {@link
-   * BudgetRetryConfig#minimumRetryBudget()} must fit in what is left after the reserve), and last the
-   * retry budget, so that no retry token is spent on a retry that would not be made.
-   *
-   * @throws RetryStoppedException saying why there is no next attempt
+   * Why the budget forbids the retry Resilience4j is about to make after attempt {@code attemptsMade}
+   * failed with {@code failure} (null: the result asked for the retry), {@code backoffMillis} from now;
+   * null when it allows it. Checks, in order: cancellation, the transport's retryable failures, the
+   * amplification rule, the deadline budget (backoff plus {@link GuardConfig#minimumRetryBudgetOrDefault()}
+   * must fit in what is left after the reserve), and last the retry budget, so that no retry token is
+   * spent on a retry that would not be made.
    */
-  long backoffBeforeNextAttempt(
-      RequestCtx ctx, int attemptsMade, Throwable failure, Predicate<Throwable> retryOn, boolean retrying) {
+  @Nullable RetryStoppedException vetoRetry(RequestCtx ctx, int attemptsMade, @Nullable Throwable failure,
+      long backoffMillis, boolean retrying) {
     String downstream = config.downstream();
     if (ctx.isCancelled()) {
-      throw stop(StopReason.CANCELLED, attemptsMade,
-          "reqctx: not retrying " + downstream + ": the caller's request was cancelled (" + ctx.cancellationCause() + ")");
+      return cancelled(ctx, attemptsMade, "");
     }
-    if (!(failure instanceof AttemptTimeoutException) && !retryOn.test(failure)) {
-      throw stop(StopReason.NOT_RETRYABLE, attemptsMade,
-          "reqctx: not retrying " + downstream + ": the failure is not retryable (BudgetRetryConfig.retryOn)");
-    }
-    if (attemptsMade >= config.maxAttempts()) {
-      throw stop(StopReason.ATTEMPTS_EXHAUSTED, attemptsMade,
-          "reqctx: gave up on " + downstream + " after " + attemptsMade + " attempts (maxAttempts "
-              + config.maxAttempts() + ")");
+    if (failure != null && !(failure instanceof AttemptTimeoutException) && !config.retryOn().test(failure)) {
+      return stop(StopReason.NOT_RETRYABLE, attemptsMade,
+          "reqctx: not retrying " + downstream + ": the failure is not one the transport retries "
+              + "(retryableCodes / retryableStatuses / retryableExceptions)");
     }
     if (!retrying) {
-      throw stop(StopReason.AMPLIFICATION_RULE, attemptsMade,
+      return stop(StopReason.AMPLIFICATION_RULE, attemptsMade,
           "reqctx: not retrying " + downstream + " at hop " + ctx.hopCount() + " (inbound attempt "
               + ctx.inboundAttempt() + "): " + config.amplificationRule()
               + ", or the call runs inside another retry loop; retries at several layers would multiply");
     }
-    long backoffMillis = Math.max(0, config.backoff().apply(attemptsMade));
     Duration backoff = Duration.ofMillis(backoffMillis);
     Duration remaining = ctx.remainingBudget().orElse(null);
     if (remaining != null) {
       Duration afterBackoff = remaining.minus(backoff);
-      Duration reserve = config.policy().reserveFor(afterBackoff.isNegative() ? Duration.ZERO : afterBackoff);
-      Duration available = config.policy().usable(afterBackoff.isNegative() ? Duration.ZERO : afterBackoff);
-      Duration needed = config.minimumRetryBudget();
+      Duration left = afterBackoff.isNegative() ? Duration.ZERO : afterBackoff;
+      Duration available = config.policy().usable(left);
+      Duration needed = config.minimumRetryBudgetOrDefault();
       if (available.compareTo(needed) < 0) {
-        throw stop(StopReason.DEADLINE_BUDGET, attemptsMade,
+        return stop(StopReason.DEADLINE_BUDGET, attemptsMade,
             "reqctx: not retrying " + downstream + ": attempt " + (attemptsMade + 1) + " would get "
                 + Math.max(0, available.toMillis()) + "ms (remaining " + remaining.toMillis() + "ms - backoff "
-                + backoffMillis + "ms - reserve " + reserve.toMillis() + "ms), less than the "
-                + needed.toMillis() + "ms a retry needs (per-attempt cap, or "
-                + "BudgetRetryConfig.builder().minimumRetryBudget)");
+                + backoffMillis + "ms - reserve " + config.policy().reserveFor(left).toMillis() + "ms), less than the "
+                + needed.toMillis() + "ms a retry needs (the TimeLimiter's timeout, or "
+                + "DownstreamGuard.builder().minimumRetryBudget)");
       }
     }
     RetryBudget retryBudget = config.retryBudget();
     if (retryBudget != null && !retryBudget.tryAcquireRetry()) {
-      throw stop(StopReason.RETRY_BUDGET, attemptsMade,
+      return stop(StopReason.RETRY_BUDGET, attemptsMade,
           "reqctx: not retrying " + downstream + ": its retry budget is spent (" + retryBudget + ")");
     }
-    return backoff.toNanos();
+    return null;
+  }
+
+  /** Why the loop ends after attempt {@code attemptsMade} failed and Resilience4j itself did not retry it. */
+  RetryStoppedException stopWithoutVeto(RequestCtx ctx, int attemptsMade, Throwable failure) {
+    if (ctx.isCancelled()) {
+      return cancelled(ctx, attemptsMade, "");
+    }
+    if (config.retry() == null) {
+      return stop(StopReason.ATTEMPTS_EXHAUSTED, attemptsMade,
+          "reqctx: gave up on " + config.downstream() + " after 1 attempt (the guard has no Retry)");
+    }
+    if (!config.retry().getRetryConfig().getExceptionPredicate().test(failure)) {
+      return stop(StopReason.NOT_RETRYABLE, attemptsMade,
+          "reqctx: not retrying " + config.downstream() + ": the failure is not retryable (the exception predicate "
+              + "of Retry '" + config.retry().getName() + "')");
+    }
+    return stop(StopReason.ATTEMPTS_EXHAUSTED, attemptsMade,
+        "reqctx: gave up on " + config.downstream() + " after " + attemptsMade + " attempts (maxAttempts "
+            + config.retry().getRetryConfig().getMaxAttempts() + " of Retry '" + config.retry().getName() + "')");
+  }
+
+  RetryStoppedException cancelled(RequestCtx ctx, int attemptsMade, String when) {
+    return stop(StopReason.CANCELLED, attemptsMade, "reqctx: not retrying " + config.downstream()
+        + ": the caller's request was cancelled" + when + " (" + ctx.cancellationCause() + ")");
   }
 
   private static RetryStoppedException stop(StopReason reason, int attemptsMade, String message) {

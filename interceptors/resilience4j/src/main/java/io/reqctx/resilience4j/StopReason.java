@@ -22,6 +22,8 @@ public enum StopReason {
   AMPLIFICATION_RULE,
   /** The downstream's circuit breaker did not permit the attempt. */
   CIRCUIT_OPEN,
+  /** The downstream's bulkhead had no room for the attempt. */
+  BULKHEAD_FULL,
   /** The caller's request was cancelled (it left, or its own deadline passed). */
   CANCELLED
 }

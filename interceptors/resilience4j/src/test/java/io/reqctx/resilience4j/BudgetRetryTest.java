@@ -4,6 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.errorprone.annotations.MustBeClosed;
+import io.github.resilience4j.core.functions.Either;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import io.github.resilience4j.retry.RetryRegistry;
+import io.github.resilience4j.retry.event.RetryEvent;
+import io.github.resilience4j.timelimiter.TimeLimiter;
 import io.opentelemetry.context.Scope;
 import io.reqctx.RequestCtx;
 import io.reqctx.CancellableCtx;
@@ -29,14 +35,24 @@ class BudgetRetryTest {
     return CancellableCtx.newRoot(Tier.SERVICE).ticker(ticker).budget(budget).hopCount(hop).inboundAttempt(attempt).open();
   }
 
-  private BudgetRetryConfig.Builder config() {
-    return BudgetRetryConfig.builder("downstream").ticker(ticker).executor(Runnable::run).backoff(n -> 0L);
+  /** A guard on the test's ticker, starting retries on the thread that ends the previous attempt. */
+  private DownstreamGuard.Builder guard() {
+    return DownstreamGuard.builder("downstream").ticker(ticker).executor(Runnable::run);
+  }
+
+  /** Resilience4j's retry config: {@code maxAttempts} attempts, {@code backoffMillis} between them. */
+  private static RetryConfig retries(int maxAttempts, long backoffMillis) {
+    return RetryConfig.custom().maxAttempts(maxAttempts).intervalFunction(n -> backoffMillis).build();
+  }
+
+  private static RetryConfig retries(int maxAttempts) {
+    return retries(maxAttempts, 0);
   }
 
   @Test
   void failingTwiceThenSucceedingIsRetriedWithAttemptNumbersOneTwoThree() throws Exception {
     List<Integer> attempts = new CopyOnWriteArrayList<>();
-    BudgetRetry retry = BudgetRetry.of(config().maxAttempts(3).build());
+    DownstreamGuard retry = guard().retry(retries(3)).build();
     try (CancellableCtx request = request(Duration.ofSeconds(2), 0, 1); Scope s = request.makeCurrent()) {
       String result = retry.call(() -> {
         attempts.add(RequestCtx.current().outgoingAttempt());
@@ -53,7 +69,7 @@ class BudgetRetryTest {
   @Test
   void eachAttemptGetsTheSmallerOfItsCapAndTheRemainingBudgetMinusTheReserve() throws Exception {
     List<Duration> budgets = new CopyOnWriteArrayList<>();
-    BudgetRetry retry = BudgetRetry.of(config().perAttemptCap(Duration.ofMillis(300)).build());
+    DownstreamGuard retry = guard().retry(retries(3)).timeLimiter(TimeLimiter.of(Duration.ofMillis(300))).build();
     try (CancellableCtx request = request(Duration.ofMillis(200), 0, 1); Scope s = request.makeCurrent()) {
       retry.call(() -> budgets.add(RequestCtx.current().remainingBudget().orElseThrow()));
     }
@@ -69,7 +85,7 @@ class BudgetRetryTest {
     AtomicInteger started = new AtomicInteger();
     List<CompletableFuture<String>> calls = new CopyOnWriteArrayList<>();
     List<RequestCtx> attemptCtxs = new CopyOnWriteArrayList<>();
-    BudgetRetry retry = BudgetRetry.of(config().maxAttempts(3).perAttemptCap(Duration.ofMillis(300)).build());
+    DownstreamGuard retry = guard().retry(retries(3)).timeLimiter(TimeLimiter.of(Duration.ofMillis(300))).build();
     CompletableFuture<String> result;
     try (CancellableCtx request = request(Duration.ofMillis(500), 0, 1); Scope s = request.makeCurrent()) {
       result = retry.callAsync(() -> {
@@ -95,7 +111,7 @@ class BudgetRetryTest {
 
   @Test
   void blockingAttemptIsInterruptedWhenItsBudgetEnds() {
-    BudgetRetry retry = BudgetRetry.of(config().maxAttempts(2).perAttemptCap(Duration.ofMillis(300)).build());
+    DownstreamGuard retry = guard().retry(retries(2)).timeLimiter(TimeLimiter.of(Duration.ofMillis(300))).build();
     try (CancellableCtx request = request(Duration.ofMillis(500), 0, 1); Scope s = request.makeCurrent()) {
       assertThatThrownBy(() -> retry.call(() -> {
         ticker.advance(Duration.ofMillis(300)); // the attempt's deadline passes while it runs
@@ -109,8 +125,8 @@ class BudgetRetryTest {
   @Test
   void backoffThatCannotFitInTheRemainingBudgetIsNotStarted() {
     AtomicInteger started = new AtomicInteger();
-    BudgetRetry retry = BudgetRetry.of(
-        config().maxAttempts(3).perAttemptCap(Duration.ofMillis(100)).backoff(n -> 450L).build());
+    DownstreamGuard retry =
+        guard().retry(retries(3, 450)).timeLimiter(TimeLimiter.of(Duration.ofMillis(100))).build();
     try (CancellableCtx request = request(Duration.ofMillis(500), 0, 1); Scope s = request.makeCurrent()) {
       assertThatThrownBy(() -> retry.call(() -> {
         started.incrementAndGet();
@@ -126,7 +142,7 @@ class BudgetRetryTest {
   @Test
   void asyncBackoffWaitsOnTheTicker() {
     AtomicInteger started = new AtomicInteger();
-    BudgetRetry retry = BudgetRetry.of(config().maxAttempts(2).backoff(n -> 100L).build());
+    DownstreamGuard retry = guard().retry(retries(2, 100)).build();
     try (CancellableCtx request = request(Duration.ofSeconds(2), 0, 1); Scope s = request.makeCurrent()) {
       CompletableFuture<String> result = retry.callAsync(() -> started.incrementAndGet() == 1
           ? CompletableFuture.<String>failedFuture(new IOException("unavailable"))
@@ -141,7 +157,7 @@ class BudgetRetryTest {
 
   @Test
   void firstAttemptIsNotStartedWhenTheBudgetIsBelowTheMinimumViable() {
-    BudgetRetry retry = BudgetRetry.of(config().build());
+    DownstreamGuard retry = guard().retry(retries(3)).build();
     try (CancellableCtx request = request(Duration.ofMillis(12), 0, 1); Scope s = request.makeCurrent()) {
       assertThatThrownBy(() -> retry.call(() -> "never"))
           .isInstanceOf(RetryStoppedException.class)
@@ -153,7 +169,7 @@ class BudgetRetryTest {
   @Test
   void hopBelowTheOriginMakesOneAttemptByDefault() {
     AtomicInteger started = new AtomicInteger();
-    BudgetRetry retry = BudgetRetry.of(config().maxAttempts(3).build());
+    DownstreamGuard retry = guard().retry(retries(3)).build();
     try (CancellableCtx request = request(Duration.ofSeconds(2), 1, 1); Scope s = request.makeCurrent()) {
       assertThatThrownBy(() -> retry.call(() -> {
         started.incrementAndGet();
@@ -167,7 +183,7 @@ class BudgetRetryTest {
   @Test
   void hopServingARetryDoesNotRetryEvenWhereItsLayerMay() {
     AtomicInteger started = new AtomicInteger();
-    BudgetRetry retry = BudgetRetry.of(config().amplificationRule(AmplificationRule.onlyAtHop(1)).build());
+    DownstreamGuard retry = guard().retry(retries(3)).amplificationRule(AmplificationRule.onlyAtHop(1)).build();
     try (CancellableCtx request = request(Duration.ofSeconds(2), 1, 2); Scope s = request.makeCurrent()) {
       assertThatThrownBy(() -> retry.call(() -> {
         started.incrementAndGet();
@@ -180,8 +196,8 @@ class BudgetRetryTest {
   @Test
   void loopNestedInAnAttemptOfAnotherLoopDoesNotRetry() throws Exception {
     AtomicInteger inner = new AtomicInteger();
-    BudgetRetry outer = BudgetRetry.of(config().maxAttempts(3).build());
-    BudgetRetry nested = BudgetRetry.of(config().maxAttempts(3).build());
+    DownstreamGuard outer = guard().retry(retries(3)).build();
+    DownstreamGuard nested = guard().retry(retries(3)).build();
     try (CancellableCtx request = request(Duration.ofSeconds(2), 0, 1); Scope s = request.makeCurrent()) {
       assertThatThrownBy(() -> outer.call(() -> nested.call(() -> {
         inner.incrementAndGet();
@@ -194,7 +210,8 @@ class BudgetRetryTest {
   @Test
   void failureThatIsNotRetryableStopsAtOnce() {
     AtomicInteger started = new AtomicInteger();
-    BudgetRetry retry = BudgetRetry.of(config().retryOn(e -> e instanceof IOException).build());
+    DownstreamGuard retry = guard().retry(RetryConfig.custom().maxAttempts(3).waitDuration(Duration.ZERO)
+        .retryOnException(e -> e instanceof IOException).build()).build();
     assertThatThrownBy(() -> retry.call(() -> {
       started.incrementAndGet();
       throw new IllegalArgumentException("bad request");
@@ -205,7 +222,7 @@ class BudgetRetryTest {
   @Test
   void cancellingTheRequestDuringABackoffStopsTheLoop() {
     AtomicInteger started = new AtomicInteger();
-    BudgetRetry retry = BudgetRetry.of(config().maxAttempts(3).backoff(n -> 100L).build());
+    DownstreamGuard retry = guard().retry(retries(3, 100)).build();
     try (CancellableCtx request = request(Duration.ofSeconds(2), 0, 1); Scope s = request.makeCurrent()) {
       CompletableFuture<String> result = retry.callAsync(() -> {
         started.incrementAndGet();
@@ -218,5 +235,75 @@ class BudgetRetryTest {
           assertThat(RetryStoppedException.of(e).orElseThrow().reason()).isEqualTo(StopReason.CANCELLED));
     }
     assertThat(started).hasValue(1);
+  }
+
+  @Test
+  void retriesArePublishedByTheRetryFromTheRegistryAndCountedInItsMetrics() throws Exception {
+    RetryRegistry registry = RetryRegistry.of(BudgetAwareRetry.config(retries(3)));
+    Retry fromRegistry = registry.retry("downstream");
+    List<RetryEvent.Type> events = new CopyOnWriteArrayList<>();
+    fromRegistry.getEventPublisher().onEvent(event -> events.add(event.getEventType()));
+    DownstreamGuard retry = guard().retry(fromRegistry).build();
+    AtomicInteger started = new AtomicInteger();
+    try (CancellableCtx request = request(Duration.ofSeconds(2), 0, 1); Scope s = request.makeCurrent()) {
+      assertThat(retry.call(() -> {
+        if (started.incrementAndGet() < 3) {
+          throw new IOException("unavailable");
+        }
+        return "ok";
+      })).isEqualTo("ok");
+    }
+    assertThat(events).containsExactly(RetryEvent.Type.RETRY, RetryEvent.Type.RETRY, RetryEvent.Type.SUCCESS);
+    assertThat(fromRegistry.getMetrics().getNumberOfSuccessfulCallsWithRetryAttempt()).isEqualTo(1);
+    assertThat(fromRegistry.getMetrics().getNumberOfTotalCalls()).isEqualTo(3);
+    assertThat(retry.retry()).containsSame(fromRegistry);
+  }
+
+  @Test
+  void retryTheBudgetVetoesIsPublishedAsTheRetrysErrorEventCarryingTheReason() {
+    Retry fromRegistry = RetryRegistry.of(BudgetAwareRetry.config(retries(3, 450))).retry("downstream");
+    List<RetryEvent> events = new CopyOnWriteArrayList<>();
+    fromRegistry.getEventPublisher().onEvent(events::add);
+    DownstreamGuard retry = guard().retry(fromRegistry).timeLimiter(TimeLimiter.of(Duration.ofMillis(100))).build();
+    try (CancellableCtx request = request(Duration.ofMillis(500), 0, 1); Scope s = request.makeCurrent()) {
+      assertThatThrownBy(() -> retry.call(() -> {
+        throw new IOException("unavailable");
+      })).isInstanceOf(IOException.class);
+    }
+    assertThat(events).singleElement().satisfies(event -> {
+      assertThat(event.getEventType()).isEqualTo(RetryEvent.Type.ERROR);
+      assertThat(event.getNumberOfRetryAttempts()).isEqualTo(1);
+      assertThat(RetryStoppedException.of(event.getLastThrowable()).orElseThrow().reason())
+          .isEqualTo(StopReason.DEADLINE_BUDGET);
+    });
+    assertThat(ticker.pendingAlarms()).isZero();
+  }
+
+  @Test
+  void resultTheRetrysResultPredicateRejectsIsRetried() throws Exception {
+    AtomicInteger started = new AtomicInteger();
+    DownstreamGuard retry = guard().retry(RetryConfig.<String>custom().maxAttempts(3).waitDuration(Duration.ZERO)
+        .retryOnResult("not yet"::equals).build()).build();
+    try (CancellableCtx request = request(Duration.ofSeconds(2), 0, 1); Scope s = request.makeCurrent()) {
+      assertThat(retry.call(() -> started.incrementAndGet() < 2 ? "not yet" : "ready")).isEqualTo("ready");
+    }
+    assertThat(started).hasValue(2);
+  }
+
+  @Test
+  void retryWhoseBackoffIgnoresTheBudgetIsRefusedWithTheFix() {
+    Retry plain = RetryRegistry.ofDefaults().retry("downstream");
+    assertThatThrownBy(() -> guard().retry(plain))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("Retry 'downstream'")
+        .hasMessageContaining("BudgetAwareRetry.config(");
+  }
+
+  @Test
+  void budgetAwareRetryUsedOutsideAGuardBacksOffAsConfigured() {
+    Retry retry = BudgetAwareRetry.of("plain", retries(3, 7));
+    assertThat(retry.getRetryConfig().getIntervalBiFunction().apply(1, Either.left(new IOException("x"))))
+        .isEqualTo(7L);
+    assertThat(BudgetAwareRetry.config(retry.getRetryConfig())).isSameAs(retry.getRetryConfig());
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.retry.RetryConfig;
 import io.opentelemetry.context.Scope;
 import io.reqctx.CancellableCtx;
 import io.reqctx.Tier;
@@ -24,8 +25,9 @@ class DownstreamGuardTest {
   private volatile boolean downstreamUp;
 
   private final DownstreamGuard guard = DownstreamGuard.builder("cache")
-      .retry(BudgetRetryConfig.builder("cache").maxAttempts(2).backoff(n -> 0L).ticker(ticker)
-          .executor(Runnable::run).build())
+      .retry(RetryConfig.custom().maxAttempts(2).waitDuration(Duration.ZERO).build())
+      .ticker(ticker)
+      .executor(Runnable::run)
       .circuitBreaker(CircuitBreakerConfig.custom()
           .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
           .slidingWindowSize(4).minimumNumberOfCalls(4).failureRateThreshold(50)
@@ -54,7 +56,7 @@ class DownstreamGuardTest {
     assertThat(failed.degraded()).isTrue();
     assertThat(failed.degradedReason()).isEqualTo(StopReason.ATTEMPTS_EXHAUSTED);
     guardedCall();                                     // 2 more: 4 of 4 failed, the breaker opens
-    assertThat(guard.circuitBreaker().getState()).isEqualTo(CircuitBreaker.State.OPEN);
+    assertThat(guard.circuitBreaker().orElseThrow().getState()).isEqualTo(CircuitBreaker.State.OPEN);
 
     int before = downstreamCalls.get();
     GuardedResult<String> rejected = guardedCall();
@@ -70,20 +72,20 @@ class DownstreamGuardTest {
     GuardedResult<String> recovered = guardedCall();   // half-open probe succeeds
     assertThat(recovered.degraded()).isFalse();
     assertThat(recovered.value()).isEqualTo("fresh");
-    assertThat(guard.circuitBreaker().getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+    assertThat(guard.circuitBreaker().orElseThrow().getState()).isEqualTo(CircuitBreaker.State.CLOSED);
   }
 
   @Test
   void breakerOpeningBetweenAttemptsStopsTheRetries() throws Exception {
     guardedCall();
     guardedCall();
-    assertThat(guard.circuitBreaker().getState()).isEqualTo(CircuitBreaker.State.OPEN);
+    assertThat(guard.circuitBreaker().orElseThrow().getState()).isEqualTo(CircuitBreaker.State.OPEN);
     assertThat(downstreamCalls).hasValue(4);
   }
 
   @Test
   void asyncFallbackIsMarkedDegraded() {
-    guard.circuitBreaker().transitionToForcedOpenState();
+    guard.circuitBreaker().orElseThrow().transitionToForcedOpenState();
     CompletableFuture<GuardedResult<String>> result;
     try (CancellableCtx request = CancellableCtx.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofSeconds(2)).open();
         Scope s = request.makeCurrent()) {
@@ -104,7 +106,7 @@ class DownstreamGuardTest {
         throw new IOException("cancelled under us");
       }, (reason, failure) -> "stale")).isInstanceOf(IOException.class);
     }
-    assertThat(guard.circuitBreaker().getMetrics().getNumberOfFailedCalls()).isZero();
+    assertThat(guard.circuitBreaker().orElseThrow().getMetrics().getNumberOfFailedCalls()).isZero();
   }
 
   @Test
@@ -117,8 +119,9 @@ class DownstreamGuardTest {
   @Test
   void aCallerCancellingTheAsyncResultIsNotADownstreamFailure() {
     DownstreamGuard strict = DownstreamGuard.builder("slow-cache")
-        .retry(BudgetRetryConfig.builder("slow-cache").maxAttempts(2).backoff(n -> 0L).ticker(ticker)
-            .executor(Runnable::run).build())
+        .retry(RetryConfig.custom().maxAttempts(2).waitDuration(Duration.ZERO).build())
+        .ticker(ticker)
+        .executor(Runnable::run)
         .circuitBreaker(CircuitBreakerConfig.custom().slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
             .slidingWindowSize(2).minimumNumberOfCalls(2).failureRateThreshold(50).build())
         .build();
@@ -129,7 +132,7 @@ class DownstreamGuardTest {
         strict.<String>callAsync(CompletableFuture::new).toCompletableFuture().cancel(true);
       }
     }
-    assertThat(strict.circuitBreaker().getMetrics().getNumberOfFailedCalls()).isZero();
-    assertThat(strict.circuitBreaker().getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+    assertThat(strict.circuitBreaker().orElseThrow().getMetrics().getNumberOfFailedCalls()).isZero();
+    assertThat(strict.circuitBreaker().orElseThrow().getState()).isEqualTo(CircuitBreaker.State.CLOSED);
   }
 }

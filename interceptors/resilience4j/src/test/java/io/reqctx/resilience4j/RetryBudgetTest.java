@@ -3,6 +3,7 @@ package io.reqctx.resilience4j;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.resilience4j.retry.RetryConfig;
 import io.reqctx.testing.FakeTicker;
 import io.reqctx.testing.StrictLeakExtension;
 import java.io.IOException;
@@ -25,8 +26,9 @@ class RetryBudgetTest {
     Duration window = Duration.ofSeconds(1);
     RetryBudget budget =
         RetryBudget.builder().ratio(ratio).minRetriesPerSecond(floorPerSecond).window(window).ticker(ticker).build();
-    BudgetRetry retry = BudgetRetry.of(BudgetRetryConfig.builder("failing").maxAttempts(3).backoff(n -> 0L)
-        .retryBudget(budget).ticker(ticker).build());
+    DownstreamGuard retry = DownstreamGuard.builder("failing")
+        .retry(RetryConfig.custom().maxAttempts(3).waitDuration(Duration.ZERO).build())
+        .retryBudget(budget).ticker(ticker).build();
     AtomicInteger calls = new AtomicInteger();
     int requests = 200;
     ExecutorService pool = Executors.newFixedThreadPool(4);

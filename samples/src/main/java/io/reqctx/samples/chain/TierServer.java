@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.Server;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.grpc.BindableService;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptor;
@@ -15,13 +16,14 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.opentelemetry.api.OpenTelemetry;
 import io.reqctx.BudgetPolicy;
+import io.reqctx.Ticker;
 import io.reqctx.Tier;
 import io.reqctx.armeria.RequestCtxService;
 import io.reqctx.grpc.RequestCtxClientInterceptor;
 import io.reqctx.grpc.RequestCtxServerInterceptor;
 import io.reqctx.proto.ProtoBudgets;
-import io.reqctx.resilience4j.BudgetRetryConfig;
 import io.reqctx.resilience4j.DownstreamGuard;
+import io.reqctx.resilience4j.grpc.ResilienceClientInterceptor;
 import io.reqctx.samples.proto.CacheServiceGrpc;
 import io.reqctx.samples.proto.InventoryServiceGrpc;
 import io.reqctx.samples.proto.OrderServiceGrpc;
@@ -56,6 +58,21 @@ public final class TierServer implements AutoCloseable {
    * time, so the order refuses to call it (reqctx's fail-fast) instead of wasting the call.
    */
   static final Duration INVENTORY_MINIMUM_BUDGET = Duration.ofMillis(50);
+
+  /**
+   * The inventory's breaker on the cache, set as a team would run it rather than with Resilience4j's
+   * defaults (60 s open, 100-call window): it judges the last 10 s once it has seen 10 calls, opens at
+   * 50 % failures, lets 3 probes through after 2 s open, and closes again when they succeed, so the
+   * inventory serves fresh stock again seconds after the cache recovers.
+   */
+  static final CircuitBreakerConfig CACHE_BREAKER = CircuitBreakerConfig.custom()
+      .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.TIME_BASED)
+      .slidingWindowSize(10)
+      .minimumNumberOfCalls(10)
+      .failureRateThreshold(50)
+      .waitDurationInOpenState(Duration.ofSeconds(2))
+      .permittedNumberOfCallsInHalfOpenState(3)
+      .build();
 
   private final Role role;
   private final int port;
@@ -93,10 +110,8 @@ public final class TierServer implements AutoCloseable {
         case CACHE -> grpc(role, address, wiring.server(new CacheService(log), role), null);
         case INVENTORY -> {
           Channel toCache = wiring.client(channel, CacheServiceGrpc.getServiceDescriptor(), Tier.CACHE, BudgetPolicy.defaults());
-          DownstreamGuard guard = DownstreamGuard.builder("cache")
-              .retry(BudgetRetryConfig.builder("cache").maxAttempts(1).build())
-              .build();
-          InventoryService inventory = new InventoryService(CacheServiceGrpc.newBlockingStub(toCache), mode, guard, log);
+          InventoryService inventory =
+              new InventoryService(CacheServiceGrpc.newBlockingStub(toCache), mode, cacheGuard(Ticker.system()), log);
           yield grpc(role, address, wiring.server(inventory, role), channel);
         }
         case ORDER -> {
@@ -117,6 +132,21 @@ public final class TierServer implements AutoCloseable {
       }
       throw new UncheckedIOException("cannot start the " + role.cliName() + " tier on " + address + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The inventory's guard on its cache reads: one attempt (the inventory answers from its fallback
+   * rather than retry), bounded by the cache method's budget from its {@code .proto}, so that the
+   * breaker ({@link #CACHE_BREAKER}, on {@code ticker}) can tell a slow cache from a caller that had
+   * little time left, and counts only the former.
+   */
+  static DownstreamGuard cacheGuard(Ticker ticker) {
+    return DownstreamGuard.builder("cache")
+        .callee(ProtoBudgets.fromService(CacheServiceGrpc.getServiceDescriptor()).get(CacheService.METHOD))
+        .circuitBreaker(CACHE_BREAKER)
+        .timeoutOn(ResilienceClientInterceptor.deadlineExceeded()) // the blocking stub's deadline errors
+        .ticker(ticker)
+        .build();
   }
 
   /** The role this server plays. */

@@ -22,9 +22,10 @@ import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
- * An Armeria {@code WebClient} decorator that puts a {@link DownstreamGuard} (circuit breaker,
- * budget-aware retry with per-attempt time limit, retry budget, fallback) around requests, chosen per
- * path from configuration, so that calls need no wrapping by hand. The HTTP twin of {@link
+ * An Armeria {@code WebClient} decorator that puts a {@link DownstreamGuard} (Resilience4j's retry,
+ * time limiter, circuit breaker and bulkhead under the request's budget, retry budget, fallback)
+ * around requests, chosen per path from configuration, so that calls need no wrapping by hand. The
+ * HTTP twin of {@link
  * io.reqctx.resilience4j.grpc.ResilienceClientInterceptor}.
  *
  * <p>Add it <em>after</em> reqctx's {@code RequestCtxClient} decorator (in Armeria the decorator added last
@@ -65,7 +66,7 @@ import java.util.function.Predicate;
  * </ul>
  *
  * <p>Guard idempotent routes, or give routes whose requests must not be repeated (most {@code POST}s) a
- * guard whose retry configuration has {@code maxAttempts(1)}: the breaker and the fallback still apply.
+ * guard without a {@code Retry}: the breaker, the bulkhead and the fallback still apply.
  * Requests whose path has no guard pass through. Thread-safe.
  */
 public final class ResilienceClient {
@@ -114,8 +115,9 @@ public final class ResilienceClient {
     }
 
     /**
-     * The response status codes that are retried (default 502, 503 and 504). They replace the guards'
-     * {@code retryOn}, together with {@link #retryableExceptions}.
+     * The response status codes that are retried (default 502, 503 and 504), among the failures the
+     * guard's {@code Retry} retries (see {@link DownstreamGuard#withRetryOn}), together with {@link
+     * #retryableExceptions}.
      */
     public Builder retryableStatuses(int... codes) {
       TreeSet<Integer> set = new TreeSet<>();
@@ -132,8 +134,8 @@ public final class ResilienceClient {
     /**
      * The exceptions that are retried (default: {@link UnprocessedRequestException} — the request never
      * left —, {@link ClosedSessionException}, {@link ClosedStreamException} and {@link
-     * ResponseTimeoutException}). They replace the guards' {@code retryOn}, together with {@link
-     * #retryableStatuses}.
+     * ResponseTimeoutException}), among the failures the guard's {@code Retry} retries, together with
+     * {@link #retryableStatuses}. A {@code ResponseTimeoutException} counts as a timeout of the attempt.
      */
     public Builder retryableExceptions(Predicate<? super Throwable> retryable) {
       this.retryableExceptions = requireNonNull(retryable, "retryable");
@@ -147,7 +149,8 @@ public final class ResilienceClient {
       Predicate<Throwable> retryOn = failure -> failure instanceof InvalidHttpResponseException invalid
           ? statuses.contains(invalid.response().status().code())
           : exceptions.test(failure);
-      PathMap<DownstreamGuard> guardsByPath = PathMap.of(guards).map(guard -> guard.withRetryOn(retryOn));
+      PathMap<DownstreamGuard> guardsByPath = PathMap.of(guards)
+          .map(guard -> guard.withRetryOn(retryOn).withTimeoutOn(ResponseTimeoutException.class::isInstance));
       PathMap<Fallback<AggregatedHttpResponse>> fallbacksByPath = PathMap.of(fallbacks);
       return delegate -> new GuardingHttpClient(requireNonNull(delegate, "delegate"), guardsByPath,
           fallbacksByPath, statuses);

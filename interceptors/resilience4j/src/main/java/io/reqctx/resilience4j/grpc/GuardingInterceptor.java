@@ -51,7 +51,8 @@ final class GuardingInterceptor implements ClientInterceptor {
       String service = method.getServiceName();
       guard = service == null ? null : byService.get(service);
     }
-    return guard == null ? null : byStatus.computeIfAbsent(guard, g -> g.withRetryOn(retryableStatus()));
+    return guard == null ? null : byStatus.computeIfAbsent(guard,
+        g -> g.withRetryOn(retryableStatus()).withTimeoutOn(ResilienceClientInterceptor.deadlineExceeded()));
   }
 
   private Predicate<Throwable> retryableStatus() {

@@ -6,17 +6,20 @@ import io.grpc.ClientInterceptor;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
 import io.reqctx.resilience4j.DownstreamGuard;
 import io.reqctx.resilience4j.Fallback;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
- * A grpc-java {@link ClientInterceptor} that puts a {@link DownstreamGuard} (circuit breaker,
- * budget-aware retry with per-attempt time limit, retry budget, fallback) around unary calls, chosen
- * per method from configuration, so that calls need no wrapping by hand.
+ * A grpc-java {@link ClientInterceptor} that puts a {@link DownstreamGuard} (Resilience4j's retry, time
+ * limiter, circuit breaker and bulkhead under the request's budget, retry budget, fallback) around
+ * unary calls, chosen per method from configuration, so that calls need no wrapping by hand.
  *
  * <p>Register it <em>outside</em> reqctx's own client interceptor (later in {@code
  * ClientInterceptors.intercept}, so it runs first): it makes each attempt's ctx ({@code
@@ -48,6 +51,16 @@ public final class ResilienceClientInterceptor {
       Metadata.Key.of("reqctx-degraded", Metadata.ASCII_STRING_MARSHALLER);
 
   private ResilienceClientInterceptor() {}
+
+  /**
+   * Whether a failure is a gRPC {@code DEADLINE_EXCEEDED}: the interceptor counts these as timeouts of
+   * the attempt (see {@link DownstreamGuard#withTimeoutOn}); pass it to {@code
+   * DownstreamGuard.builder(...).timeoutOn(...)} for guards that call gRPC stubs directly.
+   */
+  public static Predicate<Throwable> deadlineExceeded() {
+    return failure -> (failure instanceof StatusRuntimeException || failure instanceof StatusException)
+        && Status.fromThrowable(failure).getCode() == Status.Code.DEADLINE_EXCEEDED;
+  }
 
   /** Starts a configuration. */
   public static Builder builder() {
@@ -86,7 +99,8 @@ public final class ResilienceClientInterceptor {
 
     /**
      * The status codes that are retried (default {@code UNAVAILABLE} and {@code DEADLINE_EXCEEDED}, the
-     * latter being an attempt that ran out of its budget). They replace the guards' {@code retryOn}.
+     * latter being an attempt that ran out of its budget), among the failures the guard's {@code Retry}
+     * retries (see {@link DownstreamGuard#withRetryOn}).
      */
     public Builder retryableCodes(Status.Code... codes) {
       EnumSet<Status.Code> set = EnumSet.noneOf(Status.Code.class);

@@ -16,7 +16,14 @@ import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.testing.junit5.server.ServerExtension;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.bulkhead.BulkheadRegistry;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryRegistry;
+import io.github.resilience4j.retry.RetryConfig;
+import io.github.resilience4j.timelimiter.TimeLimiter;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.context.Scope;
 import io.reqctx.CancellableCtx;
@@ -24,7 +31,7 @@ import io.reqctx.Tier;
 import io.reqctx.armeria.RequestCtxClient;
 import io.reqctx.armeria.RequestCtxService;
 import io.reqctx.resilience4j.AttemptTimeoutException;
-import io.reqctx.resilience4j.BudgetRetryConfig;
+import io.reqctx.resilience4j.BudgetAwareRetry;
 import io.reqctx.resilience4j.DownstreamGuard;
 import io.reqctx.resilience4j.RetryBudget;
 import io.reqctx.resilience4j.RetryStoppedException;
@@ -110,15 +117,23 @@ class ResilienceClientLoopbackTest {
     }));
   }
 
-  static BudgetRetryConfig.Builder retry(String downstream) {
-    return BudgetRetryConfig.builder(downstream).maxAttempts(3).backoff(n -> 0L);
+  /** Three attempts without backoff: Resilience4j's config, made budget-aware. */
+  static final RetryConfig THREE_ATTEMPTS = RetryConfig.custom().maxAttempts(3).waitDuration(Duration.ZERO).build();
+
+  static DownstreamGuard.Builder guard(String downstream) {
+    return DownstreamGuard.builder(downstream).retry(THREE_ATTEMPTS);
   }
 
   /** reqctx's decorator first, the resilience decorator after it (in Armeria, the last added runs first). */
   static WebClient client(Function<? super com.linecorp.armeria.client.HttpClient,
       ? extends com.linecorp.armeria.client.HttpClient> resilience) {
+    return client(Tier.CACHE, resilience);
+  }
+
+  static WebClient client(Tier callee, Function<? super com.linecorp.armeria.client.HttpClient,
+      ? extends com.linecorp.armeria.client.HttpClient> resilience) {
     return WebClient.builder("http://127.0.0.1:" + server.httpPort())
-        .decorator(RequestCtxClient.newDecorator(ClientConfig.builder(Tier.CACHE).trusted(true)
+        .decorator(RequestCtxClient.newDecorator(ClientConfig.builder(callee).trusted(true)
             .openTelemetry(OpenTelemetry.noop()).build()))
         .decorator(resilience)
         .build();
@@ -127,15 +142,14 @@ class ResilienceClientLoopbackTest {
   @BeforeAll
   static void connect() {
     toFlaky = client(ResilienceClient.builder()
-        .path("/flaky", DownstreamGuard.builder("flaky").retry(retry("flaky").perAttemptCap(Duration.ofMillis(500))
-            .build()).build())
+        .path("/flaky", guard("flaky").timeLimiter(TimeLimiter.of(Duration.ofMillis(500))).build())
         .newDecorator());
     toSlow = client(ResilienceClient.builder()
-        .path("/slow", DownstreamGuard.builder("slow").retry(retry("slow").perAttemptCap(Duration.ofMillis(300))
-            .build()).build())
+        .path("/slow", guard("slow").timeLimiter(TimeLimiter.of(Duration.ofMillis(300))).build())
         .newDecorator());
     fragileGuard = DownstreamGuard.builder("fragile")
-        .retry(retry("fragile").maxAttempts(1).ticker(breakerTime).build())
+        .retry(RetryConfig.custom().maxAttempts(1).build())
+        .ticker(breakerTime)
         .circuitBreaker(CircuitBreakerConfig.custom()
             .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
             .slidingWindowSize(2).minimumNumberOfCalls(2).failureRateThreshold(50)
@@ -164,6 +178,36 @@ class ResilienceClientLoopbackTest {
     assertThat(response.headers().get(ResilienceClient.DEGRADED)).isNull();
     assertThat(attemptHeaders.get("r1")).containsExactly("1", "2", "3");
     assertThat(bodies.get("r1")).containsExactly("payload", "payload", "payload");
+  }
+
+  @Test
+  void everyAttemptShowsInTheEventsAndMetricsOfInstancesFromTheApplicationsRegistries() {
+    Retry retry = RetryRegistry.of(BudgetAwareRetry.config(THREE_ATTEMPTS)).retry("flaky-from-registries");
+    CircuitBreaker breaker = CircuitBreakerRegistry.ofDefaults().circuitBreaker("flaky-from-registries");
+    Bulkhead bulkhead = BulkheadRegistry.ofDefaults().bulkhead("flaky-from-registries");
+    List<String> events = new CopyOnWriteArrayList<>();
+    bulkhead.getEventPublisher().onEvent(event -> events.add("bulkhead " + event.getEventType()));
+    breaker.getEventPublisher().onEvent(event -> events.add("breaker " + event.getEventType()));
+    retry.getEventPublisher().onEvent(event -> events.add("retry " + event.getEventType()));
+    WebClient client = client(Tier.SERVICE, ResilienceClient.builder()
+        .path("/flaky", DownstreamGuard.builder("flaky").retry(retry).circuitBreaker(breaker).bulkhead(bulkhead).build())
+        .newDecorator());
+
+    AggregatedHttpResponse response;
+    try (CancellableCtx request = origin(Duration.ofSeconds(5)); Scope s = request.makeCurrent()) {
+      response = client.post("/flaky?tag=registries", "payload").aggregate().join();
+    }
+
+    assertThat(response.contentUtf8()).isEqualTo("ok:payload");
+    assertThat(attemptHeaders.get("registries")).containsExactly("1", "2", "3");
+    assertThat(events).containsExactly(
+        "bulkhead CALL_PERMITTED", "bulkhead CALL_FINISHED", "breaker ERROR", "retry RETRY",
+        "bulkhead CALL_PERMITTED", "bulkhead CALL_FINISHED", "breaker ERROR", "retry RETRY",
+        "bulkhead CALL_PERMITTED", "bulkhead CALL_FINISHED", "breaker SUCCESS", "retry SUCCESS");
+    assertThat(retry.getMetrics().getNumberOfSuccessfulCallsWithRetryAttempt()).isEqualTo(1);
+    assertThat(breaker.getMetrics().getNumberOfFailedCalls()).isEqualTo(2);
+    assertThat(bulkhead.getMetrics().getAvailableConcurrentCalls())
+        .isEqualTo(bulkhead.getBulkheadConfig().getMaxConcurrentCalls());
   }
 
   @Test
@@ -199,7 +243,7 @@ class ResilienceClientLoopbackTest {
       assertThat(first.contentUtf8()).isEqualTo("stale");
       assertThat(first.headers().get(ResilienceClient.DEGRADED)).isEqualTo("attempts_exhausted");
       toFragile.get("/fragile").aggregate().join();
-      assertThat(fragileGuard.circuitBreaker().getState()).isEqualTo(CircuitBreaker.State.OPEN);
+      assertThat(fragileGuard.circuitBreaker().orElseThrow().getState()).isEqualTo(CircuitBreaker.State.OPEN);
       int before = fragileCalls.get();
 
       AggregatedHttpResponse whileOpen = toFragile.get("/fragile").aggregate().join();
@@ -213,7 +257,7 @@ class ResilienceClientLoopbackTest {
       AggregatedHttpResponse recovered = toFragile.get("/fragile").aggregate().join();
       assertThat(recovered.contentUtf8()).isEqualTo("fresh");
       assertThat(recovered.headers().get(ResilienceClient.DEGRADED)).isNull();
-      assertThat(fragileGuard.circuitBreaker().getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+      assertThat(fragileGuard.circuitBreaker().orElseThrow().getState()).isEqualTo(CircuitBreaker.State.CLOSED);
     }
   }
 
@@ -222,10 +266,12 @@ class ResilienceClientLoopbackTest {
     double ratio = 0.1;
     int floorPerSecond = 1;
     Duration window = Duration.ofSeconds(10);
-    WebClient toLeaf = client(ResilienceClient.builder()
-        .path("prefix:/leaf/", DownstreamGuard.builder("leaf").retry(retry("leaf")
+    // A service-tier callee (3 s cap, not the cache's 800 ms): 60 concurrent requests on a loaded machine
+    // must end on the retry budget, not on a response timeout.
+    WebClient toLeaf = client(Tier.SERVICE, ResilienceClient.builder()
+        .path("prefix:/leaf/", guard("leaf")
             .retryBudget(RetryBudget.builder().ratio(ratio).minRetriesPerSecond(floorPerSecond).window(window).build())
-            .build()).build())
+            .build())
         .newDecorator());
     int requests = 60;
     List<CompletableFuture<AggregatedHttpResponse>> calls = new ArrayList<>();
@@ -245,7 +291,7 @@ class ResilienceClientLoopbackTest {
   @Test
   void pathWithoutAGuardPassesThroughWithoutRetries() {
     WebClient onlyFlaky = client(ResilienceClient.builder()
-        .path("/flaky", DownstreamGuard.builder("flaky").retry(retry("flaky").build()).build())
+        .path("/flaky", guard("flaky").build())
         .newDecorator());
     AggregatedHttpResponse response;
     try (CancellableCtx request = origin(Duration.ofSeconds(3)); Scope s = request.makeCurrent()) {

@@ -2,12 +2,23 @@ package io.reqctx.resilience4j.grpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.google.errorprone.annotations.MustBeClosed;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import io.github.resilience4j.retry.RetryRegistry;
+import io.github.resilience4j.retry.event.RetryEvent;
+import io.github.resilience4j.timelimiter.TimeLimiter;
+import io.github.resilience4j.timelimiter.TimeLimiterConfig;
+import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
+import io.github.resilience4j.timelimiter.event.TimeLimiterEvent;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
+import io.grpc.ConnectivityState;
 import io.grpc.ClientInterceptor;
 import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
@@ -25,9 +36,11 @@ import io.reqctx.Tier;
 import io.reqctx.grpc.RequestCtxClientInterceptor;
 import io.reqctx.grpc.TestRpc;
 import io.reqctx.resilience4j.AmplificationRule;
-import io.reqctx.resilience4j.BudgetRetryConfig;
+import io.reqctx.resilience4j.BudgetAwareRetry;
 import io.reqctx.resilience4j.DownstreamGuard;
 import io.reqctx.resilience4j.RetryBudget;
+import io.reqctx.resilience4j.RetryStoppedException;
+import io.reqctx.resilience4j.StopReason;
 import io.reqctx.testing.StrictLeakExtension;
 import io.reqctx.testing.FakeTicker;
 import io.reqctx.transport.ClientConfig;
@@ -65,19 +78,27 @@ class ResilienceClientInterceptorLoopbackTest {
   static volatile boolean fragileUp;
   static final FakeTicker breakerTime = new FakeTicker();
 
+  static ManagedChannel flakyChannel;
   static Channel toFlaky;
   static Channel toSlow;
   static Channel toHopA;
   static Channel toFragile;
   static DownstreamGuard fragileGuard;
+  static Retry slowRetry;
+  static final List<RetryEvent> slowRetryEvents = new CopyOnWriteArrayList<>();
+  static TimeLimiter slowLimiter;
+  static final List<TimeLimiterEvent.Type> slowLimiterEvents = new CopyOnWriteArrayList<>();
 
   static ClientInterceptor reqctx(Tier callee) {
     return RequestCtxClientInterceptor.create(ClientConfig.builder(callee).trusted(true).openTelemetry(OpenTelemetry.noop())
         .build());
   }
 
-  static BudgetRetryConfig.Builder retry(String downstream) {
-    return BudgetRetryConfig.builder(downstream).maxAttempts(3).backoff(n -> 0L);
+  /** Three attempts without backoff: Resilience4j's config, made budget-aware. */
+  static final RetryConfig THREE_ATTEMPTS = RetryConfig.custom().maxAttempts(3).waitDuration(Duration.ZERO).build();
+
+  static DownstreamGuard.Builder guard(String downstream) {
+    return DownstreamGuard.builder(downstream).retry(THREE_ATTEMPTS);
   }
 
   /** reqctx's interceptor first, the resilience interceptor outside it (it runs first). */
@@ -91,6 +112,8 @@ class ResilienceClientInterceptorLoopbackTest {
     resources.add(server);
     ManagedChannel channel = Loopback.channelTo(server);
     resources.add(0, channel);
+    // Connected before any test runs: on a loaded machine a cold connection alone can outlast an attempt's cap.
+    await().atMost(Duration.ofSeconds(30)).until(() -> channel.getState(true) == ConnectivityState.READY);
     return channel;
   }
 
@@ -108,8 +131,9 @@ class ResilienceClientInterceptorLoopbackTest {
       }
       return "ok:" + request;
     });
-    toFlaky = guarded(channel(flaky), Tier.CACHE, "test.Flaky",
-        DownstreamGuard.builder("flaky").retry(retry("flaky").perAttemptCap(Duration.ofMillis(500)).build()).build());
+    flakyChannel = channel(flaky);
+    toFlaky = guarded(flakyChannel, Tier.CACHE, "test.Flaky",
+        guard("flaky").timeLimiter(TimeLimiter.of(Duration.ofMillis(500))).build());
 
     Server slow = Loopback.serve(SLOW, Tier.CACHE, (request, headers) -> {
       slowCalls.incrementAndGet();
@@ -120,29 +144,31 @@ class ResilienceClientInterceptorLoopbackTest {
       }
       return "too late";
     });
+    slowLimiter = TimeLimiterRegistry.ofDefaults().timeLimiter("slow",
+        TimeLimiterConfig.custom().timeoutDuration(Duration.ofMillis(300)).build());
+    slowLimiter.getEventPublisher().onEvent(event -> slowLimiterEvents.add(event.getEventType()));
+    slowRetry = RetryRegistry.of(BudgetAwareRetry.config(THREE_ATTEMPTS)).retry("slow");
+    slowRetry.getEventPublisher().onEvent(slowRetryEvents::add);
     toSlow = guarded(channel(slow), Tier.CACHE, "test.Slow",
-        DownstreamGuard.builder("slow").retry(retry("slow").perAttemptCap(Duration.ofMillis(300)).build()).build());
+        DownstreamGuard.builder("slow").retry(slowRetry).timeLimiter(slowLimiter).build());
 
     // origin -> hop A -> hop B -> leaf; every hop configures 3 attempts.
     Server leaf = Loopback.serve(LEAF, Tier.CACHE, (request, headers) -> {
       leafCalls.computeIfAbsent(request, r -> new AtomicInteger()).incrementAndGet();
       throw Status.UNAVAILABLE.withDescription("leaf down").asRuntimeException();
     });
-    Channel toLeafDefault = guarded(channel(leaf), Tier.CACHE, "test.Leaf",
-        DownstreamGuard.builder("leaf").retry(retry("leaf").build()).build());
-    Channel toLeafEveryHop = guarded(channel(leaf), Tier.CACHE, "test.Leaf", DownstreamGuard.builder("leaf")
-        .retry(retry("leaf").amplificationRule(AmplificationRule.everyHop()).build()).build());
+    Channel toLeafDefault = guarded(channel(leaf), Tier.CACHE, "test.Leaf", guard("leaf").build());
+    Channel toLeafEveryHop = guarded(channel(leaf), Tier.CACHE, "test.Leaf",
+        guard("leaf").amplificationRule(AmplificationRule.everyHop()).build());
     Server hopB = Loopback.serve(HOP_B, Tier.SERVICE, (request, headers) ->
         call(request.startsWith("every-hop") ? toLeafEveryHop : toLeafDefault, LEAF, request));
-    Channel toHopBDefault = guarded(channel(hopB), Tier.SERVICE, "test.HopB",
-        DownstreamGuard.builder("hop-b").retry(retry("hop-b").build()).build());
-    Channel toHopBEveryHop = guarded(channel(hopB), Tier.SERVICE, "test.HopB", DownstreamGuard.builder("hop-b")
-        .retry(retry("hop-b").amplificationRule(AmplificationRule.everyHop()).build()).build());
+    Channel toHopBDefault = guarded(channel(hopB), Tier.SERVICE, "test.HopB", guard("hop-b").build());
+    Channel toHopBEveryHop = guarded(channel(hopB), Tier.SERVICE, "test.HopB",
+        guard("hop-b").amplificationRule(AmplificationRule.everyHop()).build());
     Server hopA = Loopback.serve(HOP_A, Tier.SERVICE, (request, headers) ->
         call(request.startsWith("every-hop") ? toHopBEveryHop : toHopBDefault, HOP_B, request));
     toHopA = guarded(channel(hopA), Tier.SERVICE, "test.HopA",
-        DownstreamGuard.builder("hop-a").retry(retry("hop-a").amplificationRule(AmplificationRule.everyHop()).build())
-            .build());
+        guard("hop-a").amplificationRule(AmplificationRule.everyHop()).build());
 
     Server fragile = Loopback.serve(FRAGILE, Tier.CACHE, (request, headers) -> {
       fragileCalls.incrementAndGet();
@@ -152,7 +178,7 @@ class ResilienceClientInterceptorLoopbackTest {
       return "fresh";
     });
     fragileGuard = DownstreamGuard.builder("fragile")
-        .retry(retry("fragile").maxAttempts(1).ticker(breakerTime).build())
+        .ticker(breakerTime)
         .circuitBreaker(CircuitBreakerConfig.custom()
             .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
             .slidingWindowSize(2).minimumNumberOfCalls(2).failureRateThreshold(50)
@@ -192,6 +218,41 @@ class ResilienceClientInterceptorLoopbackTest {
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(480));
     assertThat(slowCancelled.await(2, TimeUnit.SECONDS)).isTrue(); // the server's work was stopped
     assertThat(slowCalls).hasValue(1);
+    // Resilience4j saw it: the attempt's time limit ran out, and the Retry gave up on the budget's veto.
+    assertThat(slowLimiterEvents).containsExactly(TimeLimiterEvent.Type.TIMEOUT);
+    assertThat(slowRetryEvents).singleElement().satisfies(event -> {
+      assertThat(event.getEventType()).isEqualTo(RetryEvent.Type.ERROR);
+      assertThat(RetryStoppedException.of(event.getLastThrowable()).orElseThrow().reason())
+          .isEqualTo(StopReason.DEADLINE_BUDGET);
+    });
+  }
+
+  @Test
+  void everyAttemptShowsInTheEventsAndMetricsOfInstancesFromTheApplicationsRegistries() {
+    Retry retry = RetryRegistry.of(BudgetAwareRetry.config(THREE_ATTEMPTS)).retry("flaky-from-registries");
+    CircuitBreaker breaker = CircuitBreakerRegistry.ofDefaults().circuitBreaker("flaky-from-registries");
+    TimeLimiter limiter = TimeLimiterRegistry.of(TimeLimiterConfig.custom().timeoutDuration(Duration.ofSeconds(1))
+        .build()).timeLimiter("flaky-from-registries");
+    List<String> events = new CopyOnWriteArrayList<>();
+    limiter.getEventPublisher().onEvent(event -> events.add("limiter " + event.getEventType()));
+    breaker.getEventPublisher().onEvent(event -> events.add("breaker " + event.getEventType()));
+    retry.getEventPublisher().onEvent(event -> events.add("retry " + event.getEventType()));
+    Channel channel = guarded(flakyChannel, Tier.CACHE, "test.Flaky", DownstreamGuard.builder("flaky")
+        .retry(retry).timeLimiter(limiter).circuitBreaker(breaker).build());
+
+    try (CancellableCtx request = origin(Duration.ofSeconds(5)); Scope s = request.makeCurrent()) {
+      assertThat(call(channel, FLAKY, "registries")).isEqualTo("ok:registries");
+    }
+
+    assertThat(attemptHeaders.get("registries")).containsExactly("1", "2", "3");
+    assertThat(events).containsExactly(
+        "limiter ERROR", "breaker ERROR", "retry RETRY",
+        "limiter ERROR", "breaker ERROR", "retry RETRY",
+        "limiter SUCCESS", "breaker SUCCESS", "retry SUCCESS");
+    assertThat(retry.getMetrics().getNumberOfSuccessfulCallsWithRetryAttempt()).isEqualTo(1);
+    assertThat(retry.getMetrics().getNumberOfTotalCalls()).isEqualTo(3);
+    assertThat(breaker.getMetrics().getNumberOfFailedCalls()).isEqualTo(2);
+    assertThat(breaker.getMetrics().getNumberOfSuccessfulCalls()).isEqualTo(1);
   }
 
   @Test
@@ -219,9 +280,11 @@ class ResilienceClientInterceptorLoopbackTest {
     double ratio = 0.1;
     int floorPerSecond = 1;
     Duration window = Duration.ofSeconds(10);
-    Channel toLeaf = guarded(channel(leaf), Tier.CACHE, "test.Leaf", DownstreamGuard.builder("leaf")
-        .retry(retry("leaf").retryBudget(RetryBudget.builder().ratio(ratio).minRetriesPerSecond(floorPerSecond)
-            .window(window).build()).build()).build());
+    // A service-tier callee (3 s cap, not the cache's 800 ms): 60 concurrent calls on a loaded machine
+    // must end on the retry budget, not on a deadline.
+    Channel toLeaf = guarded(channel(leaf), Tier.SERVICE, "test.Leaf", guard("leaf")
+        .retryBudget(RetryBudget.builder().ratio(ratio).minRetriesPerSecond(floorPerSecond).window(window).build())
+        .build());
     int requests = 60;
     List<com.google.common.util.concurrent.ListenableFuture<String>> calls = new ArrayList<>();
     try (CancellableCtx request = origin(Duration.ofSeconds(4)); Scope s = request.makeCurrent()) {
@@ -246,7 +309,7 @@ class ResilienceClientInterceptorLoopbackTest {
     try (CancellableCtx request = origin(Duration.ofSeconds(3)); Scope s = request.makeCurrent()) {
       call(capturing, FRAGILE, "a");
       call(capturing, FRAGILE, "b");
-      assertThat(fragileGuard.circuitBreaker().getState()).isEqualTo(CircuitBreaker.State.OPEN);
+      assertThat(fragileGuard.circuitBreaker().orElseThrow().getState()).isEqualTo(CircuitBreaker.State.OPEN);
       int before = fragileCalls.get();
 
       assertThat(call(capturing, FRAGILE, "c")).isEqualTo("stale");
@@ -257,7 +320,7 @@ class ResilienceClientInterceptorLoopbackTest {
       breakerTime.advance(Duration.ofSeconds(30).plusMillis(1));
       assertThat(call(capturing, FRAGILE, "d")).isEqualTo("fresh");
       assertThat(responseHeaders.get().get(ResilienceClientInterceptor.DEGRADED)).isNull();
-      assertThat(fragileGuard.circuitBreaker().getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+      assertThat(fragileGuard.circuitBreaker().orElseThrow().getState()).isEqualTo(CircuitBreaker.State.CLOSED);
     }
   }
 }

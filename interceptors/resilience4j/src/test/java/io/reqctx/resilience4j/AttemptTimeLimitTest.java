@@ -3,6 +3,7 @@ package io.reqctx.resilience4j;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.resilience4j.timelimiter.TimeLimiter;
 import io.opentelemetry.context.Scope;
 import io.reqctx.RequestCtx;
 import io.reqctx.CancellableCtx;
@@ -16,12 +17,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(StrictLeakExtension.class)
-class BudgetTimeLimiterTest {
+class AttemptTimeLimitTest {
   private final FakeTicker ticker = new FakeTicker();
 
   @Test
   void timeoutComesFromTheBudgetAndStopsTheWorkAndItsCtx() {
-    BudgetTimeLimiter limiter = BudgetTimeLimiter.of(Duration.ofSeconds(1));
+    DownstreamGuard limiter = DownstreamGuard.builder("reports").timeLimiter(TimeLimiter.of(Duration.ofSeconds(1)))
+        .ticker(ticker).build();
     CompletableFuture<String> work = new CompletableFuture<>();
     AtomicReference<RequestCtx> workCtx = new AtomicReference<>();
     try (CancellableCtx request = CancellableCtx.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofMillis(400))
@@ -31,7 +33,7 @@ class BudgetTimeLimiterTest {
         workCtx.set(RequestCtx.current());
         return work;
       }).toCompletableFuture();
-      assertThat(workCtx.get().inboundAttempt()).isEqualTo(2); // a limiter keeps the inbound attempt
+      assertThat(workCtx.get().inboundAttempt()).isEqualTo(2); // the work keeps the inbound attempt
       ticker.advance(Duration.ofMillis(387));            // 400 - (5 + 2 % of 400)
       assertThat(result).isCompletedExceptionally();
       assertThatThrownBy(result::join).cause().isInstanceOf(AttemptTimeoutException.class)
@@ -44,7 +46,8 @@ class BudgetTimeLimiterTest {
 
   @Test
   void capBoundsTheTimeoutWhenTheBudgetIsLarger() throws Exception {
-    BudgetTimeLimiter limiter = BudgetTimeLimiter.of(Duration.ofMillis(100));
+    DownstreamGuard limiter = DownstreamGuard.builder("reports").timeLimiter(TimeLimiter.of(Duration.ofMillis(100)))
+        .ticker(ticker).build();
     try (CancellableCtx request = CancellableCtx.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofSeconds(2)).open();
         Scope s = request.makeCurrent()) {
       assertThat(limiter.call(() -> RequestCtx.current().remainingBudget().orElseThrow()))
