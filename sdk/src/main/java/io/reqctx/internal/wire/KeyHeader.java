@@ -2,12 +2,6 @@ package io.reqctx.internal.wire;
 
 import static java.util.Objects.requireNonNull;
 
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -40,8 +34,6 @@ public final class KeyHeader {
   public static final int MAX_KEY_NAME_LENGTH = 48;
 
   private static final String BINARY_SUFFIX = "-bin";
-
-  private static final char[] UPPER_HEX = "0123456789ABCDEF".toCharArray();
 
   private KeyHeader() {}
 
@@ -95,25 +87,7 @@ public final class KeyHeader {
    * #decodeValue}.
    */
   public static String encodeValue(String raw) {
-    requireNonNull(raw, "raw");
-    int firstReserved = 0;
-    while (firstReserved < raw.length() && isUnreserved(raw.charAt(firstReserved))) {
-      firstReserved++;
-    }
-    if (firstReserved == raw.length()) {
-      return raw;
-    }
-    byte[] utf8 = raw.getBytes(StandardCharsets.UTF_8);
-    StringBuilder out = new StringBuilder(utf8.length + 16);
-    for (byte b : utf8) {
-      int unsigned = b & 0xFF;
-      if (unsigned < 0x80 && isUnreserved((char) unsigned)) {
-        out.append((char) unsigned);
-      } else {
-        out.append('%').append(UPPER_HEX[unsigned >>> 4]).append(UPPER_HEX[unsigned & 0xF]);
-      }
-    }
-    return out.toString();
+    return PercentEncoding.encode(requireNonNull(raw, "raw"), KeyHeader::isUnreserved);
   }
 
   /**
@@ -130,49 +104,13 @@ public final class KeyHeader {
     if (length > maxEncodedLength) {
       return null;
     }
-    boolean hasEscape = false;
     for (int i = 0; i < length; i++) {
       char c = encoded.charAt(i);
       if (c < '!' || c > '~') {
         return null;
       }
-      if (c == '%') {
-        hasEscape = true;
-      }
     }
-    if (!hasEscape) {
-      return encoded.toString(); // visible ASCII is already valid UTF-8
-    }
-    byte[] bytes = new byte[length];
-    int count = 0;
-    for (int i = 0; i < length; i++) {
-      char c = encoded.charAt(i);
-      if (c != '%') {
-        bytes[count++] = (byte) c;
-        continue;
-      }
-      if (i + 2 >= length) {
-        return null;
-      }
-      int high = Character.digit(encoded.charAt(i + 1), 16);
-      int low = Character.digit(encoded.charAt(i + 2), 16);
-      if (high < 0 || low < 0) {
-        return null;
-      }
-      bytes[count++] = (byte) ((high << 4) | low);
-      i += 2;
-    }
-    CharsetDecoder strict =
-        StandardCharsets.UTF_8
-            .newDecoder()
-            .onMalformedInput(CodingErrorAction.REPORT)
-            .onUnmappableCharacter(CodingErrorAction.REPORT);
-    try {
-      CharBuffer decoded = strict.decode(ByteBuffer.wrap(bytes, 0, count));
-      return decoded.toString();
-    } catch (CharacterCodingException e) {
-      return null;
-    }
+    return PercentEncoding.decode(encoded, 0, length, PercentEncoding.InvalidUtf8.REJECT);
   }
 
   /** Checks the key-name grammar on {@code value[start..]}. */
@@ -201,7 +139,7 @@ public final class KeyHeader {
     return value.endsWith(BINARY_SUFFIX) || (keyNameLength == 3 && value.endsWith("bin"));
   }
 
-  private static boolean isUnreserved(char c) {
+  private static boolean isUnreserved(int c) {
     return (c >= 'a' && c <= 'z')
         || (c >= 'A' && c <= 'Z')
         || (c >= '0' && c <= '9')

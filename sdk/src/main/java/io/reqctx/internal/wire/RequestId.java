@@ -23,8 +23,6 @@ public final class RequestId {
   /** Longest id accepted. */
   public static final int MAX_LENGTH = 128;
 
-  private static final char[] HEX = "0123456789abcdef".toCharArray();
-
   private RequestId() {}
 
   /** True when {@code value} is 1 to {@link #MAX_LENGTH} characters of the id alphabet. */
@@ -54,16 +52,9 @@ public final class RequestId {
   public static String generate() {
     ThreadLocalRandom random = ThreadLocalRandom.current();
     char[] id = new char[32];
-    writeHex(random.nextLong(), id, 0);
-    writeHex(random.nextLong(), id, 16);
+    LowerHex.write(random.nextLong(), id, 0);
+    LowerHex.write(random.nextLong(), id, 16);
     return new String(id);
-  }
-
-  private static void writeHex(long bits, char[] into, int offset) {
-    for (int i = 15; i >= 0; i--) {
-      into[offset + i] = HEX[(int) (bits & 0xF)];
-      bits >>>= 4;
-    }
   }
 
   private static boolean isIdChar(char c) {

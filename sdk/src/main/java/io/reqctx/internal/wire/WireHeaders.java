@@ -47,13 +47,13 @@ public final class WireHeaders {
   /** Prefix of the one-header-per-key typed values, see {@link KeyHeader}. */
   public static final String KEY_PREFIX = "reqctx-key-";
 
-  /** W3C Trace Context, handled by the OpenTelemetry propagator. */
+  /** W3C Trace Context trace id, parent id and flags, see {@link TraceParent}. */
   public static final String TRACEPARENT = "traceparent";
 
-  /** W3C Trace Context vendor state, handled by the OpenTelemetry propagator. */
+  /** W3C Trace Context vendor entries, see {@link TraceState}. */
   public static final String TRACESTATE = "tracestate";
 
-  /** W3C Baggage; reqctx passes it through untouched. */
+  /** W3C Baggage application entries, see {@link Baggage}. */
   public static final String BAGGAGE = "baggage";
 
   private WireHeaders() {}
