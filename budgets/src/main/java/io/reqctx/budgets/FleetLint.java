@@ -163,7 +163,7 @@ public final class FleetLint {
         fitting = n;
       }
     }
-    Duration perAttemptFit = budget.minus(backoff).dividedBy(retry.attempts());
+    Duration perAttemptFit = Duration.ofMillis(budget.minus(backoff).dividedBy(retry.attempts()).toMillis());
     String fix = (fitting >= 1 ? "lower attempts to " + fitting : "lower perAttempt") + ", or perAttempt to "
         + (perAttemptFit.isNegative() || perAttemptFit.isZero() ? "(no value fits with this backoff)" : fmt(perAttemptFit))
         + ", or raise the budget of " + m.name() + " to " + fmt(needed);
