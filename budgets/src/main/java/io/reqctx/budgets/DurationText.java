@@ -35,10 +35,14 @@ final class DurationText {
 
   /** A short form for messages: whole milliseconds as {@code 800ms}, finer values as {@code 0.25ms}. */
   static String format(Duration duration) {
-    long nanos = duration.toNanos();
-    if (nanos % 1_000_000 == 0) {
-      return nanos / 1_000_000 + "ms";
-    }
-    return BigDecimal.valueOf(nanos).movePointLeft(6).stripTrailingZeros().toPlainString() + "ms";
+    BigDecimal millis = millis(duration);
+    return (millis.scale() > 3 ? millis.setScale(3, java.math.RoundingMode.HALF_UP) : millis).stripTrailingZeros()
+        .toPlainString() + "ms";
+  }
+
+  /** Exact milliseconds, without the overflow of {@link Duration#toNanos} past 292 years. */
+  static BigDecimal millis(Duration duration) {
+    return BigDecimal.valueOf(duration.getSeconds()).movePointRight(3)
+        .add(BigDecimal.valueOf(duration.getNano()).movePointLeft(6));
   }
 }

@@ -608,11 +608,11 @@ public final class FleetLint {
 
   /** Milliseconds as a whole number when whole, else with up to three decimals. */
   static Object ms(Duration duration) {
-    long nanos = duration.toNanos();
-    if (nanos % 1_000_000 == 0) {
-      return nanos / 1_000_000;
+    BigDecimal millis = DurationText.millis(duration);
+    if (millis.stripTrailingZeros().scale() <= 0 && millis.abs().compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) < 0) {
+      return millis.longValue();
     }
-    return BigDecimal.valueOf(nanos).movePointLeft(6).setScale(3, RoundingMode.HALF_UP).stripTrailingZeros().doubleValue();
+    return millis.setScale(3, RoundingMode.HALF_UP).doubleValue();
   }
 
   private static String fmt(@Nullable Duration duration) {
