@@ -6,10 +6,10 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.protobuf.util.Durations;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -24,7 +24,7 @@ import org.jspecify.annotations.Nullable;
  * <pre>{@code
  * Map<String, String> configs = GrpcServiceConfigs.forClient(fleet, "inventory");
  * // {cache={"methodConfig": [{"name": [{"service": "reqctx.samples.v1.CacheService", "method": "Get"}],
- * //                           "timeout": "0.800s"}]}}
+ * //                           "timeout": "0.800000000s"}]}}
  * ManagedChannel channel = ManagedChannelBuilder.forTarget(target)
  *     .defaultServiceConfig(new Gson().fromJson(configs.get("cache"), Map.class)).enableRetry().build();
  * }</pre>
@@ -114,9 +114,18 @@ public final class GrpcServiceConfigs {
     return root;
   }
 
-  /** The proto3 JSON form of a Duration: seconds with 0, 3, 6 or 9 decimals and an "s" ({@code "0.800s"}). */
+  /**
+   * The proto3 JSON form of a Duration: whole seconds as {@code "2s"}, others with all nine decimals, {@code
+   * "0.800000000s"}. Nine decimals because grpc-js 1.14 reads the decimals as a whole number of nanoseconds
+   * ({@code "0.800s"} would be 800 ns there); every other reader takes either form.
+   */
   static String duration(Duration duration) {
-    return Durations.toString(Durations.fromNanos(duration.toNanos()));
+    if (duration.isNegative()) {
+      throw new IllegalArgumentException("a timeout cannot be negative: " + duration);
+    }
+    long seconds = duration.getSeconds();
+    int nanos = duration.getNano();
+    return nanos == 0 ? seconds + "s" : String.format(Locale.ROOT, "%d.%09ds", seconds, nanos);
   }
 
   private static JsonArray strings(List<String> values) {

@@ -50,12 +50,12 @@ class GrpcJavaExportTest {
     assertThat(exported).isEqualToIgnoringWhitespace("""
         {
           "methodConfig": [
-            {"name": [{"service": "reqctx.budgets.test.v1.ProbeService", "method": "Hang"}], "timeout": "0.200s"},
-            {"name": [{"service": "reqctx.budgets.test.v1.ProbeService", "method": "Flaky"}], "timeout": "1.500s",
-             "retryPolicy": {"maxAttempts": 3, "initialBackoff": "0.010s", "maxBackoff": "0.020s",
+            {"name": [{"service": "reqctx.budgets.test.v1.ProbeService", "method": "Hang"}], "timeout": "0.200000000s"},
+            {"name": [{"service": "reqctx.budgets.test.v1.ProbeService", "method": "Flaky"}], "timeout": "1.500000000s",
+             "retryPolicy": {"maxAttempts": 3, "initialBackoff": "0.010000000s", "maxBackoff": "0.020000000s",
                              "backoffMultiplier": 2.0, "retryableStatusCodes": ["UNAVAILABLE"]}},
-            {"name": [{"service": "reqctx.budgets.test.v1.ProbeService", "method": "Hedged"}], "timeout": "1.500s",
-             "hedgingPolicy": {"maxAttempts": 2, "hedgingDelay": "0.050s", "nonFatalStatusCodes": ["UNAVAILABLE"]}}
+            {"name": [{"service": "reqctx.budgets.test.v1.ProbeService", "method": "Hedged"}], "timeout": "1.500000000s",
+             "hedgingPolicy": {"maxAttempts": 2, "hedgingDelay": "0.050000000s", "nonFatalStatusCodes": ["UNAVAILABLE"]}}
           ],
           "retryThrottling": {"maxTokens": 10, "tokenRatio": 0.1}
         }
