@@ -80,10 +80,15 @@ public record LintReport(Fleet fleet, List<Finding> findings) {
     } else {
       out.append("fleet '").append(fleet.name()).append("' (").append(fleet.location().file()).append("): ")
           .append(findings.size()).append(findings.size() == 1 ? " finding" : " findings").append(" (")
-          .append(count(Severity.ERROR)).append(" errors, ").append(count(Severity.WARNING)).append(" warnings; ")
+          .append(plural(count(Severity.ERROR), "error")).append(", ").append(plural(count(Severity.WARNING), "warning"))
+          .append("; ")
           .append(size).append(")\n");
     }
     return out.toString();
+  }
+
+  private static String plural(long n, String word) {
+    return n + " " + word + (n == 1 ? "" : "s");
   }
 
   private JsonObject json() {
