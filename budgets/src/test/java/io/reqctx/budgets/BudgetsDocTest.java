@@ -40,7 +40,7 @@ class BudgetsDocTest {
   @Test
   void sampleFleetShownIsTheSampleFleetFile() {
     assertThat(block("### Complete example: the sample fleet", "yaml"))
-        .isEqualTo(TestFleets.resource("/fleets/sample.yaml"));
+        .isEqualTo(TestFleets.sampleFleet());
   }
 
   @Test

@@ -254,7 +254,7 @@ class FleetFilesTest {
 
   @Test
   void methodTheFileLeavesWithoutBudgetTakesTheProtoBudget() {
-    Fleet fleet = FleetFiles.parse("sample.yaml", TestFleets.resource("/fleets/sample.yaml").replace("budget: 800ms", ""),
+    Fleet fleet = FleetFiles.parse("sample.yaml", TestFleets.sampleFleet().replace("budget: 800ms", ""),
         TestFleets.sampleProtos());
     assertThat(fleet.method("reqctx.samples.v1.CacheService/Get").orElseThrow().effectiveBudget())
         .contains(Duration.ofMillis(800));
@@ -263,7 +263,7 @@ class FleetFilesTest {
   @Test
   void sampleFileWithADifferentBudgetThanItsProtoIsReported() {
     LintReport report = FleetLint.check(FleetFiles.parse("sample.yaml",
-        TestFleets.resource("/fleets/sample.yaml").replace("budget: 800ms", "budget: 700ms"), TestFleets.sampleProtos()));
+        TestFleets.sampleFleet().replace("budget: 800ms", "budget: 700ms"), TestFleets.sampleProtos()));
     assertThat(report.findings()).singleElement().satisfies(f -> {
       assertThat(f.rule()).isEqualTo(Rule.YAML_PROTO_MISMATCH);
       assertThat(f.numbers()).containsEntry("yamlMs", 700L).containsEntry("protoMs", 800L);

@@ -396,7 +396,7 @@ class FleetLintTest {
   @Test
   void sampleFleetLintsClean() {
     LintReport report = FleetLint.check(
-        FleetFiles.parse("sample.yaml", TestFleets.resource("/fleets/sample.yaml"), TestFleets.sampleProtos()));
+        FleetFiles.parse("sample.yaml", TestFleets.sampleFleet(), TestFleets.sampleProtos()));
     assertThat(report.findings()).as(report.render(ReportFormat.TEXT)).isEmpty();
     assertThat(report.fleet().services()).containsOnlyKeys("gateway", "order", "inventory", "cache");
     assertThat(report.fleet().method("reqctx.samples.v1.CacheService/Get").orElseThrow().effectiveBudget())

@@ -3,6 +3,8 @@ package io.reqctx.budgets;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
@@ -27,9 +29,9 @@ final class ProbeServer implements AutoCloseable {
   final Map<String, Boolean> hangCancelled = new ConcurrentHashMap<>();
   private final Server server;
 
-  ProbeServer() throws IOException {
+  ProbeServer(ServerInterceptor... interceptors) throws IOException {
     server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
-        .addService(new Service())
+        .addService(ServerInterceptors.intercept(new Service(), interceptors))
         .build()
         .start();
   }

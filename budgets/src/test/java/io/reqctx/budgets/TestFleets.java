@@ -37,6 +37,18 @@ final class TestFleets {
     }
   }
 
+  /** The budget file of the sample fleet, which samples/ ships. */
+  static String sampleFleet() {
+    try {
+      return java.nio.file.Files.readString(SAMPLE_FLEET);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Where the sample fleet's budget file lives (tests run in budgets/). */
+  static final Path SAMPLE_FLEET = Path.of("../samples/src/main/resources/io/reqctx/samples/fleet.yaml");
+
   /** The sample fleet's protos, as generated code carries them (read through {@link ProtoBudgets}). */
   static List<ProtoDeclaration> sampleProtos() {
     return ProtoFleets.declarations(List.of(

@@ -1,5 +1,7 @@
 package io.reqctx.samples;
 
+import io.reqctx.budgets.ReportFormat;
+import io.reqctx.samples.chain.SampleFleet;
 import io.reqctx.samples.chain.Telemetry;
 import io.reqctx.samples.demo.Scenario;
 import io.reqctx.samples.demo.ScenarioResult;
@@ -44,6 +46,8 @@ final class DemoCommand implements Callable<Integer> {
     try (Telemetry telemetry = Telemetry.create(otlpEndpoint, null);
         Scenarios runner = Scenarios.start(telemetry)) {
       out.println("reqctx demo: gateway (HTTP, edge) -> order -> inventory -> cache (gRPC), on " + runner.gatewayUri());
+      out.println("budget file " + SampleFleet.RESOURCE + " (reqctx-budgets lint):");
+      out.print(SampleFleet.lint().render(ReportFormat.TEXT).indent(2));
       out.println("budgets in ms; received = budget at arrival, sent = budget put on the call to the next hop");
       out.println();
       for (Scenario scenario : scenarios) {

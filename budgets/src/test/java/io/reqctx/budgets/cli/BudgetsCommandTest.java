@@ -58,7 +58,7 @@ class BudgetsCommandTest {
 
   @Test
   void cleanFleetExitsZero() throws IOException {
-    Path file = write("sample.yaml", resource("/fleets/sample.yaml"));
+    Path file = write("sample.yaml", Files.readString(Path.of("../samples/src/main/resources/io/reqctx/samples/fleet.yaml")));
     Result r = run("lint", file.toString());
     assertThat(r.exit).as(r.err).isZero();
     assertThat(r.out).isEqualTo("fleet 'reqctx-samples' (" + file + "): clean (4 services, 4 methods, 3 calls)\n");
@@ -161,7 +161,7 @@ class BudgetsCommandTest {
 
   @Test
   void envoyRoutesOfTheSampleOrderService() throws IOException {
-    Path file = write("sample.yaml", resource("/fleets/sample.yaml"));
+    Path file = write("sample.yaml", Files.readString(Path.of("../samples/src/main/resources/io/reqctx/samples/fleet.yaml")));
     Result r = run("export", file.toString(), "--envoy-routes", "order");
     assertThat(r.exit).as(r.err).isZero();
     assertThat(r.out).isEqualToIgnoringWhitespace("""
