@@ -135,18 +135,8 @@ public final class FleetLint {
     if (retry == null) {
       return;
     }
-    if (retry.attempts() > GRPC_MAX_ATTEMPTS) {
-      add(Rule.ATTEMPTS_ABOVE_GRPC_LIMIT, Severity.ERROR, retry.location(),
-          m.name() + " retries with " + retry.attempts() + " attempts; gRPC clients use at most " + GRPC_MAX_ATTEMPTS,
-          numbers("attempts", (long) retry.attempts(), "grpcLimit", (long) GRPC_MAX_ATTEMPTS),
-          "lower attempts to " + GRPC_MAX_ATTEMPTS + " or fewer");
-    }
-    if (retry.attempts() > 1 && !m.idempotent()) {
-      add(Rule.RETRY_NOT_IDEMPOTENT, Severity.WARNING, retry.location(),
-          m.name() + " is retried (" + retry.attempts() + " attempts) but not marked idempotent: a retried call may run"
-              + " twice on the server",
-          numbers("attempts", (long) retry.attempts()),
-          "mark it 'idempotent: true' if running it twice is harmless, otherwise remove the retry policy");
+    if (retry.attempts() > 1) {
+      checkRepeats(m, "retried", "retry", retry.attempts(), retry.location());
     }
     Duration budget = ownBudget(m);
     if (budget == null || retry.attempts() < 2) {
@@ -175,24 +165,29 @@ public final class FleetLint {
         fix);
   }
 
+  /** The checks retries and hedging share: gRPC's attempt limit, and idempotency. */
+  private void checkRepeats(FleetMethod m, String done, String policy, int attempts, Location at) {
+    if (attempts > GRPC_MAX_ATTEMPTS) {
+      add(Rule.ATTEMPTS_ABOVE_GRPC_LIMIT, Severity.ERROR, at,
+          m.name() + " is " + done + " with " + attempts + " attempts; gRPC clients use at most " + GRPC_MAX_ATTEMPTS,
+          numbers("attempts", (long) attempts, "grpcLimit", (long) GRPC_MAX_ATTEMPTS),
+          "lower attempts to " + GRPC_MAX_ATTEMPTS + " or fewer");
+    }
+    if (!m.idempotent()) {
+      add(Rule.RETRY_NOT_IDEMPOTENT, Severity.WARNING, at,
+          m.name() + " is " + done + " (" + attempts + " attempts) but not marked idempotent: the server may run one"
+              + " call more than once",
+          numbers("attempts", (long) attempts),
+          "mark it 'idempotent: true' if running it twice is harmless, otherwise remove the " + policy + " policy");
+    }
+  }
+
   private void checkHedging(FleetMethod m) {
     HedgingPolicy hedging = m.hedging();
     if (hedging == null) {
       return;
     }
-    if (hedging.attempts() > GRPC_MAX_ATTEMPTS) {
-      add(Rule.ATTEMPTS_ABOVE_GRPC_LIMIT, Severity.ERROR, hedging.location(),
-          m.name() + " hedges with " + hedging.attempts() + " attempts; gRPC clients use at most " + GRPC_MAX_ATTEMPTS,
-          numbers("attempts", (long) hedging.attempts(), "grpcLimit", (long) GRPC_MAX_ATTEMPTS),
-          "lower attempts to " + GRPC_MAX_ATTEMPTS + " or fewer");
-    }
-    if (!m.idempotent()) {
-      add(Rule.RETRY_NOT_IDEMPOTENT, Severity.WARNING, hedging.location(),
-          m.name() + " is hedged (" + hedging.attempts() + " attempts) but not marked idempotent: hedged requests run"
-              + " on the server at the same time",
-          numbers("attempts", (long) hedging.attempts()),
-          "mark it 'idempotent: true' if running it twice is harmless, otherwise remove the hedging policy");
-    }
+    checkRepeats(m, "hedged", "hedging", hedging.attempts(), hedging.location());
     Duration budget = ownBudget(m);
     if (budget == null) {
       return;
