@@ -43,11 +43,12 @@ final class DemoCommand implements Callable<Integer> {
     PrintWriter out = spec().commandLine().getOut();
     List<Scenario> scenarios = only.isEmpty() ? List.of(Scenario.values()) : only;
     boolean allPassed = true;
+    // The budget file first: the tiers are configured from it.
+    out.println("budget file " + SampleFleet.RESOURCE + " (reqctx-budgets lint):");
+    out.print(SampleFleet.lint().render(ReportFormat.TEXT).indent(2));
     try (Telemetry telemetry = Telemetry.create(otlpEndpoint, null);
         Scenarios runner = Scenarios.start(telemetry)) {
       out.println("reqctx demo: gateway (HTTP, edge) -> order -> inventory -> cache (gRPC), on " + runner.gatewayUri());
-      out.println("budget file " + SampleFleet.RESOURCE + " (reqctx-budgets lint):");
-      out.print(SampleFleet.lint().render(ReportFormat.TEXT).indent(2));
       out.println("budgets in ms; received = budget at arrival, sent = budget put on the call to the next hop");
       out.println();
       for (Scenario scenario : scenarios) {
