@@ -1,5 +1,7 @@
 package io.reqctx.samples;
 
+import io.reqctx.budgets.ReportFormat;
+import io.reqctx.samples.chain.SampleFleet;
 import io.reqctx.samples.chain.Telemetry;
 import io.reqctx.samples.demo.Scenario;
 import io.reqctx.samples.demo.ScenarioResult;
@@ -41,6 +43,9 @@ final class DemoCommand implements Callable<Integer> {
     PrintWriter out = spec().commandLine().getOut();
     List<Scenario> scenarios = only.isEmpty() ? List.of(Scenario.values()) : only;
     boolean allPassed = true;
+    // The budget file first: the tiers are configured from it.
+    out.println("budget file " + SampleFleet.RESOURCE + " (reqctx-budgets lint):");
+    out.print(SampleFleet.lint().render(ReportFormat.TEXT).indent(2));
     try (Telemetry telemetry = Telemetry.create(otlpEndpoint, null);
         Scenarios runner = Scenarios.start(telemetry)) {
       out.println("reqctx demo: gateway (HTTP, edge) -> order -> inventory -> cache (gRPC), on " + runner.gatewayUri());

@@ -72,6 +72,7 @@ class CommandLineTest {
     int exit = cli.execute("demo", "--scenario", "tight-budget");
 
     assertThat(exit).as(out.toString()).isZero();
+    assertThat(out.toString()).contains("fleet 'reqctx-samples' (fleet.yaml): clean (4 services, 4 methods, 3 calls)");
     assertThat(out.toString()).contains("== tight-budget").contains("REJECTED_BUDGET").contains("PASS ")
         .contains("all verdicts hold");
   }

@@ -15,13 +15,11 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.opentelemetry.api.OpenTelemetry;
-import io.reqctx.BudgetPolicy;
 import io.reqctx.Ticker;
-import io.reqctx.Tier;
 import io.reqctx.armeria.RequestCtxService;
+import io.reqctx.budgets.FleetConfigs;
 import io.reqctx.grpc.RequestCtxClientInterceptor;
 import io.reqctx.grpc.RequestCtxServerInterceptor;
-import io.reqctx.proto.ProtoBudgets;
 import io.reqctx.resilience4j.DownstreamGuard;
 import io.reqctx.resilience4j.grpc.ResilienceClientInterceptor;
 import io.reqctx.samples.proto.CacheServiceGrpc;
@@ -29,8 +27,6 @@ import io.reqctx.samples.proto.InventoryServiceGrpc;
 import io.reqctx.samples.proto.OrderServiceGrpc;
 import io.reqctx.transport.ClientConfig;
 import io.reqctx.transport.ServerConfig;
-import io.reqctx.transport.Trust;
-import io.grpc.ServiceDescriptor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -42,8 +38,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * One tier of the chain listening on {@code 127.0.0.1}: the gateway on Armeria (HTTP/JSON), the
  * others on grpc-java's Netty server, each with a channel to its downstream. With {@link
- * ChainMode#REQCTX} every server and client carries reqctx, with method budgets read from the
- * {@code .proto} options; with {@link ChainMode#STATIC_TIMEOUTS} none does.
+ * ChainMode#REQCTX} every server and client carries reqctx, configured from the sample fleet's budget
+ * file ({@link SampleFleet}: tiers, trust, method budgets, reserves and minimum viable budgets, checked
+ * against the {@code .proto} options); with {@link ChainMode#STATIC_TIMEOUTS} none does.
  *
  * <pre>{@code
  * try (TierServer cache = TierServer.start(Role.CACHE, 0, null, ChainMode.REQCTX, otel, log);
@@ -53,12 +50,6 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  */
 public final class TierServer implements AutoCloseable {
-  /**
-   * The least budget the order service sends the inventory: below it the inventory cannot answer in
-   * time, so the order refuses to call it (reqctx's fail-fast) instead of wasting the call.
-   */
-  static final Duration INVENTORY_MINIMUM_BUDGET = Duration.ofMillis(50);
-
   /**
    * The inventory's breaker on the cache, set as a team would run it rather than with Resilience4j's
    * defaults (60 s open, 100-call window): it judges the last 10 s once it has seen 10 calls, opens at
@@ -103,25 +94,27 @@ public final class TierServer implements AutoCloseable {
           : "the cache is the last tier: it takes no --downstream");
     }
     ManagedChannel channel = downstream == null ? null : NettyChannelBuilder.forTarget(downstream).usePlaintext().build();
+    if (channel != null) {
+      channel.getState(true); // connect now: the first request (40 ms in tight-budget) must not pay for the handshake
+    }
     Wiring wiring = new Wiring(mode, otel);
     InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
     try {
       return switch (role) {
         case CACHE -> grpc(role, address, wiring.server(new CacheService(log), role), null);
         case INVENTORY -> {
-          Channel toCache = wiring.client(channel, CacheServiceGrpc.getServiceDescriptor(), Tier.CACHE, BudgetPolicy.defaults());
+          Channel toCache = wiring.client(channel, role, Role.CACHE);
           InventoryService inventory =
               new InventoryService(CacheServiceGrpc.newBlockingStub(toCache), mode, cacheGuard(Ticker.system()), log);
           yield grpc(role, address, wiring.server(inventory, role), channel);
         }
         case ORDER -> {
-          BudgetPolicy policy = BudgetPolicy.builder().minimumViableBudget(INVENTORY_MINIMUM_BUDGET).build();
-          Channel toInventory = wiring.client(channel, InventoryServiceGrpc.getServiceDescriptor(), Tier.SERVICE, policy);
+          Channel toInventory = wiring.client(channel, role, Role.INVENTORY);
           OrderService order = new OrderService(InventoryServiceGrpc.newBlockingStub(toInventory), mode, log);
           yield grpc(role, address, wiring.server(order, role), channel);
         }
         case GATEWAY -> {
-          Channel toOrder = wiring.client(channel, OrderServiceGrpc.getServiceDescriptor(), Tier.SERVICE, BudgetPolicy.defaults());
+          Channel toOrder = wiring.client(channel, role, Role.ORDER);
           HttpService gateway = new GatewayService(OrderServiceGrpc.newFutureStub(toOrder), mode, log);
           yield armeria(role, address, wiring.gateway(gateway), channel);
         }
@@ -136,13 +129,13 @@ public final class TierServer implements AutoCloseable {
 
   /**
    * The inventory's guard on its cache reads: one attempt (the inventory answers from its fallback
-   * rather than retry), bounded by the cache method's budget from its {@code .proto}, so that the
+   * rather than retry), bounded by the cache method's budget from the budget file, so that the
    * breaker ({@link #CACHE_BREAKER}, on {@code ticker}) can tell a slow cache from a caller that had
    * little time left, and counts only the former.
    */
   static DownstreamGuard cacheGuard(Ticker ticker) {
     return DownstreamGuard.builder("cache")
-        .callee(ProtoBudgets.fromService(CacheServiceGrpc.getServiceDescriptor()).get(CacheService.METHOD))
+        .callee(SampleFleet.fleet().method(CacheService.METHOD).orElseThrow().callee())
         .circuitBreaker(CACHE_BREAKER)
         .timeoutOn(ResilienceClientInterceptor.deadlineExceeded()) // the blocking stub's deadline errors
         .ticker(ticker)
@@ -206,10 +199,7 @@ public final class TierServer implements AutoCloseable {
       if (mode == ChainMode.STATIC_TIMEOUTS) {
         return definition;
       }
-      ServerConfig config = ServerConfig.builder(role.tier(), Trust.TRUSTED)
-          .methodBudgets(ProtoBudgets.fromService(definition)::get)
-          .openTelemetry(otel)
-          .build();
+      ServerConfig config = FleetConfigs.server(SampleFleet.fleet(), role.cliName()).openTelemetry(otel).build();
       return ServerInterceptors.intercept(definition, RequestCtxServerInterceptor.create(config));
     }
 
@@ -218,20 +208,17 @@ public final class TierServer implements AutoCloseable {
         return service;
       }
       return service.decorate(RequestCtxService.newDecorator(
-          ServerConfig.builder(Tier.GATEWAY, Trust.EDGE).openTelemetry(otel).build()));
+          FleetConfigs.server(SampleFleet.fleet(), Role.GATEWAY.cliName()).openTelemetry(otel).build()));
     }
 
     /** The channel to a downstream: the probe inside reqctx's client interceptor, which budgets the call. */
-    Channel client(@Nullable ManagedChannel channel, ServiceDescriptor callee, Tier calleeTier, BudgetPolicy policy) {
+    Channel client(@Nullable ManagedChannel channel, Role caller, Role callee) {
       requireNonNull(channel, "channel");
       ClientInterceptor probe = new SentBudgetProbe();
       if (mode == ChainMode.STATIC_TIMEOUTS) {
         return ClientInterceptors.intercept(channel, probe);
       }
-      ClientConfig config = ClientConfig.builder(calleeTier)
-          .trusted(true)
-          .policy(policy)
-          .methodCallees(ProtoBudgets.fromService(callee)::get)
+      ClientConfig config = FleetConfigs.client(SampleFleet.fleet(), caller.cliName(), callee.cliName())
           .openTelemetry(otel)
           .build();
       return ClientInterceptors.intercept(channel, probe, RequestCtxClientInterceptor.create(config));
