@@ -95,7 +95,7 @@ public final class TierServer implements AutoCloseable {
     }
     ManagedChannel channel = downstream == null ? null : NettyChannelBuilder.forTarget(downstream).usePlaintext().build();
     if (channel != null) {
-      channel.getState(true); // connect now: the first request (40 ms in tight-budget) must not pay for the handshake
+      channel.getState(true); // connect now: the first request (200 ms in tight-budget) must not pay for the handshake
     }
     Wiring wiring = new Wiring(mode, otel);
     InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);

@@ -17,8 +17,8 @@ public enum Scenario {
   SLOW_CACHE("slow-cache", "the cache is slower than its budget; inventory answers from a fallback"),
   /** The client gives up after 150 ms: every hop below stops within milliseconds. */
   CLIENT_CANCEL("client-cancel", "the client gives up after 150 ms"),
-  /** A 40 ms budget: the order service refuses to call inventory, the client gets 504 with the reason. */
-  TIGHT_BUDGET("tight-budget", "the client sends a 40 ms budget"),
+  /** A 200 ms budget: the order service refuses to call inventory, the client gets 504 with the reason. */
+  TIGHT_BUDGET("tight-budget", "the client sends a 200 ms budget"),
   /** The same chain without reqctx, static timeouts only: the work that goes on after the client left. */
   NO_REQCTX("no-reqctx", "baseline: the same chain without reqctx, a static 2 s timeout per hop");
 

@@ -37,7 +37,7 @@ public final class Scenarios implements AutoCloseable {
   /** The budget the client gives a request, except in {@link Scenario#TIGHT_BUDGET}. */
   static final Duration CLIENT_BUDGET = Duration.ofSeconds(2);
   /** The tight budget of {@link Scenario#TIGHT_BUDGET}. */
-  static final Duration TIGHT_BUDGET = Duration.ofMillis(40);
+  static final Duration TIGHT_BUDGET = Duration.ofMillis(200);
   /** How long the client waits in the cancel scenarios before it gives up. */
   static final Duration PATIENCE = Duration.ofMillis(150);
   /** The cache's delay in {@link Scenario#SLOW_CACHE}: past its 800 ms cap. */

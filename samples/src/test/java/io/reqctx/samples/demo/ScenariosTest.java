@@ -85,7 +85,7 @@ class ScenariosTest {
     assertThat(result.passed()).as(Waterfall.render(result)).isTrue();
     assertThat(result.hops()).extracting(HopReport::role).containsExactly(Role.GATEWAY, Role.ORDER);
     assertThat(hop(result, Role.ORDER).getOutcome()).isEqualTo(HopOutcome.HOP_OUTCOME_REJECTED_BUDGET);
-    assertThat(result.facts().get(0)).startsWith("HTTP 504").contains("below the minimum viable budget 50ms");
+    assertThat(result.facts().get(0)).startsWith("HTTP 504").contains("below the minimum viable budget 250ms");
   }
 
   @Test
