@@ -146,7 +146,7 @@ class LeakDetectionTest {
     try {
       try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).requestId("busy").open();
           Scope ignored = scope.makeCurrent()) {
-        CtxExecutors.wrap(pool, CtxExecutors.OnCancel.LET_RUN).execute(() -> {
+        CtxExecutors.wrap(pool).execute(() -> {
           running.countDown();
           try {
             release.await(10, TimeUnit.SECONDS);
