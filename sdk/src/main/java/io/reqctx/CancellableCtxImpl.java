@@ -249,8 +249,11 @@ final class CancellableCtxImpl implements CancellableCtx, Cancellation {
       child.cancelInternal(new CancellationException("reqctx: parent scope closed while this child was open"), true);
       child.close();
     }
-    cancelInternal(CtxClosedException.INSTANCE, false);
-    Throwable before = cause == CtxClosedException.INSTANCE ? null : cause;
+    if (cause == null) {
+      cancelInternal(new CtxClosedException(), false);
+    }
+    Throwable current = cause;
+    Throwable before = current instanceof CtxClosedException ? null : current; // a cancel before the close
     if (parent != null) {
       parent.release(this);
     }
