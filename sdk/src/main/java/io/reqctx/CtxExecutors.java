@@ -239,7 +239,8 @@ public final class CtxExecutors {
     private void ctxCancelled(Throwable cause) {
       if (cause instanceof CtxClosedException && state.get() == RUNNING) {
         LeakDetection.report(new LeakReport(LeakReport.Kind.TASK_RUNNING_AFTER_CTX_END,
-            "request " + ctx.requestId() + ", tier " + ctx.tier().name() + ", task on " + runner.getName(), site));
+            "request " + ctx.requestId() + ", tier " + ctx.tier().name() + ", task on " + runner.getName(), site),
+            CtxObservers.scopeObserverOf(ctx));
       }
       if (onCancel == OnCancel.INTERRUPT) {
         stop();

@@ -3,10 +3,18 @@ package io.reqctx;
 import static java.util.Objects.requireNonNull;
 
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The registered observers. With none registered an event costs one volatile read. */
+/**
+ * Where scope events go: the observers registered for the whole JVM ({@link CtxObserver#register}),
+ * then the observer of the scope's tree ({@link CancellableCtx.Builder#observer}), if any. With none
+ * an event costs one volatile read.
+ *
+ * <p>The JVM-wide list is global mutable state: a registration lasts until it is closed, so tests
+ * close theirs (try-with-resources or an {@code @AfterEach}).
+ */
 final class CtxObservers {
   private static final Logger log = LoggerFactory.getLogger(CtxObserver.class);
   private static final CopyOnWriteArrayList<CtxObserver> OBSERVERS = new CopyOnWriteArrayList<>();
@@ -19,43 +27,76 @@ final class CtxObservers {
     return () -> OBSERVERS.remove(observer);
   }
 
-  static void opened(RequestCtx ctx) {
+  /** The observer of the scope tree {@code ctx} belongs to, or null (no scope, or none set). */
+  static @Nullable CtxObserver scopeObserverOf(RequestCtx ctx) {
+    return ctx instanceof CtxImpl c && c.cancellation() instanceof CancellableCtxImpl scope ? scope.observer() : null;
+  }
+
+  static void opened(RequestCtx ctx, @Nullable CtxObserver scopeObserver) {
     for (CtxObserver o : OBSERVERS) {
-      try {
-        o.onOpen(ctx);
-      } catch (RuntimeException e) {
-        failed(o, e);
-      }
+      opened(o, ctx);
+    }
+    if (scopeObserver != null) {
+      opened(scopeObserver, ctx);
     }
   }
 
-  static void cancelled(RequestCtx ctx, Throwable cause) {
-    for (CtxObserver o : OBSERVERS) {
-      try {
-        o.onCancel(ctx, cause);
-      } catch (RuntimeException e) {
-        failed(o, e);
-      }
+  private static void opened(CtxObserver o, RequestCtx ctx) {
+    try {
+      o.onOpen(ctx);
+    } catch (RuntimeException e) {
+      failed(o, e);
     }
   }
 
-  static void closed(CtxObserver.CtxEnd end) {
+  static void cancelled(RequestCtx ctx, Throwable cause, @Nullable CtxObserver scopeObserver) {
     for (CtxObserver o : OBSERVERS) {
-      try {
-        o.onClose(end);
-      } catch (RuntimeException e) {
-        failed(o, e);
-      }
+      cancelled(o, ctx, cause);
+    }
+    if (scopeObserver != null) {
+      cancelled(scopeObserver, ctx, cause);
     }
   }
 
-  static void leaked(LeakReport leak) {
+  private static void cancelled(CtxObserver o, RequestCtx ctx, Throwable cause) {
+    try {
+      o.onCancel(ctx, cause);
+    } catch (RuntimeException e) {
+      failed(o, e);
+    }
+  }
+
+  static void closed(CtxObserver.CtxEnd end, @Nullable CtxObserver scopeObserver) {
     for (CtxObserver o : OBSERVERS) {
-      try {
-        o.onLeak(leak);
-      } catch (RuntimeException e) {
-        failed(o, e);
-      }
+      closed(o, end);
+    }
+    if (scopeObserver != null) {
+      closed(scopeObserver, end);
+    }
+  }
+
+  private static void closed(CtxObserver o, CtxObserver.CtxEnd end) {
+    try {
+      o.onClose(end);
+    } catch (RuntimeException e) {
+      failed(o, e);
+    }
+  }
+
+  static void leaked(LeakReport leak, @Nullable CtxObserver scopeObserver) {
+    for (CtxObserver o : OBSERVERS) {
+      leaked(o, leak);
+    }
+    if (scopeObserver != null) {
+      leaked(scopeObserver, leak);
+    }
+  }
+
+  private static void leaked(CtxObserver o, LeakReport leak) {
+    try {
+      o.onLeak(leak);
+    } catch (RuntimeException e) {
+      failed(o, e);
     }
   }
 
