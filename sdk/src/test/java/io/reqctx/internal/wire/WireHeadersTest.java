@@ -69,6 +69,27 @@ class WireHeadersTest {
   }
 
   @Test
+  void eachHeaderHasOnePublicNameTheOneInWireHeaders() throws IllegalAccessException {
+    for (Class<?> codec : CODECS.subList(1, CODECS.size())) {
+      for (Field field : codec.getFields()) {
+        if (field.getType() == String.class && Modifier.isStatic(field.getModifiers())) {
+          assertThat(isAWireHeadersValue((String) field.get(null)))
+              .as(codec.getSimpleName() + "." + field.getName() + " repeats a header name of WireHeaders").isFalse();
+        }
+      }
+    }
+  }
+
+  private static boolean isAWireHeadersValue(String value) throws IllegalAccessException {
+    for (Field field : WireHeaders.class.getFields()) {
+      if (value.equals(field.get(null))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Test
   void codecsAreFinalClassesWithOnlyAPrivateConstructor() {
     for (Class<?> codec : CODECS) {
       assertThat(Modifier.isFinal(codec.getModifiers())).as(codec.getSimpleName()).isTrue();
