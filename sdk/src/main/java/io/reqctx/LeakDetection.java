@@ -114,7 +114,11 @@ public final class LeakDetection {
     return mode;
   }
 
-  /** Changes the mode for scopes and attaches created from now on. */
+  /**
+   * Changes the mode for scopes and attaches created from now on. The mode is global mutable state,
+   * shared by the whole JVM: a test that changes it restores the previous mode when it ends
+   * ({@code io.reqctx.testing.StrictLeakExtension} does).
+   */
   public static void setMode(Mode newMode) {
     mode = java.util.Objects.requireNonNull(newMode, "newMode");
   }
