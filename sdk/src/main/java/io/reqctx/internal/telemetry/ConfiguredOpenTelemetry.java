@@ -24,6 +24,8 @@ public final class ConfiguredOpenTelemetry implements OpenTelemetry {
 
   private ConfiguredOpenTelemetry(@Nullable OpenTelemetry explicit) {
     this.explicit = explicit;
+    // A given instance is known now: build its instruments with the config, not on its first call.
+    this.metrics = explicit == null ? null : Metrics.create(explicit);
   }
 
   /** {@code explicit}, or the global instance resolved at each use when null. */
