@@ -3,6 +3,7 @@ package io.reqctx;
 import static java.util.Objects.requireNonNull;
 
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,81 +34,47 @@ final class CtxObservers {
   }
 
   static void opened(RequestCtx ctx, @Nullable CtxObserver scopeObserver) {
-    for (CtxObserver o : OBSERVERS) {
-      opened(o, ctx);
-    }
-    if (scopeObserver != null) {
-      opened(scopeObserver, ctx);
-    }
-  }
-
-  private static void opened(CtxObserver o, RequestCtx ctx) {
-    try {
-      o.onOpen(ctx);
-    } catch (RuntimeException e) {
-      failed(o, e);
+    if (scopeObserver != null || !OBSERVERS.isEmpty()) {
+      deliver(scopeObserver, o -> o.onOpen(ctx));
     }
   }
 
   static void cancelled(RequestCtx ctx, Throwable cause, @Nullable CtxObserver scopeObserver) {
-    for (CtxObserver o : OBSERVERS) {
-      cancelled(o, ctx, cause);
-    }
-    if (scopeObserver != null) {
-      cancelled(scopeObserver, ctx, cause);
-    }
-  }
-
-  private static void cancelled(CtxObserver o, RequestCtx ctx, Throwable cause) {
-    try {
-      o.onCancel(ctx, cause);
-    } catch (RuntimeException e) {
-      failed(o, e);
+    if (scopeObserver != null || !OBSERVERS.isEmpty()) {
+      deliver(scopeObserver, o -> o.onCancel(ctx, cause));
     }
   }
 
   static void closed(CtxObserver.CtxEnd end, @Nullable CtxObserver scopeObserver) {
-    for (CtxObserver o : OBSERVERS) {
-      closed(o, end);
-    }
-    if (scopeObserver != null) {
-      closed(scopeObserver, end);
-    }
-  }
-
-  private static void closed(CtxObserver o, CtxObserver.CtxEnd end) {
-    try {
-      o.onClose(end);
-    } catch (RuntimeException e) {
-      failed(o, e);
+    if (scopeObserver != null || !OBSERVERS.isEmpty()) {
+      deliver(scopeObserver, o -> o.onClose(end));
     }
   }
 
   static void leaked(LeakReport leak, @Nullable CtxObserver scopeObserver) {
+    deliver(scopeObserver, o -> o.onLeak(leak));
+  }
+
+  /** Delivers {@code event} to every JVM-wide observer, then to {@code scopeObserver}; a throwing observer is logged. */
+  private static void deliver(@Nullable CtxObserver scopeObserver, Consumer<CtxObserver> event) {
     for (CtxObserver o : OBSERVERS) {
-      leaked(o, leak);
+      deliverTo(o, event);
     }
     if (scopeObserver != null) {
-      leaked(scopeObserver, leak);
+      deliverTo(scopeObserver, event);
     }
   }
 
-  private static void leaked(CtxObserver o, LeakReport leak) {
+  private static void deliverTo(CtxObserver o, Consumer<CtxObserver> event) {
     try {
-      o.onLeak(leak);
+      event.accept(o);
     } catch (RuntimeException e) {
       failed(o, e);
     }
   }
 
   static void droppedValue(CtxKey<?> key, String reason) {
-    for (CtxObserver o : OBSERVERS) {
-      try {
-        o.onDroppedValue(key, reason);
-      } catch (RuntimeException e) {
-        failed(o, e);
-      }
-    }
+    deliver(null, o -> o.onDroppedValue(key, reason));
   }
 
   private static void failed(CtxObserver o, RuntimeException e) {
