@@ -59,9 +59,11 @@ class RetentionTest {
 
   /** A handler rethrows its ended request's cause and a resource fails to close: Java adds it as suppressed. */
   private static WeakReference<Throwable> failAfterTheRequestEnded() {
-    CancellableCtx request = CancellableCtx.newRoot(Tier.SERVICE).open();
-    request.close();
-    Throwable cause = request.ctx().cancellationCause();
+    RequestCtx ended;
+    try (CancellableCtx request = CancellableCtx.newRoot(Tier.SERVICE).open()) {
+      ended = request.ctx();
+    }
+    Throwable cause = ended.cancellationCause();
     Throwable closeFailure = new IllegalStateException("connection close failed");
     cause.addSuppressed(closeFailure);
     return new WeakReference<>(closeFailure);
