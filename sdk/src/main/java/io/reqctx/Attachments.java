@@ -56,7 +56,8 @@ final class Attachments {
       RequestCtx ctx = RequestCtx.fromContext(attached);
       this.watch = site == null
           ? null
-          : LeakDetection.watch(this, LeakReport.Kind.ATTACH_NEVER_CLOSED, describe(ctx), site);
+          : LeakDetection.watch(
+              this, LeakReport.Kind.ATTACH_NEVER_CLOSED, describe(ctx), site, CtxObservers.scopeObserverOf(ctx));
       this.mdcApplied = MDC_ENABLED;
       if (MDC_ENABLED) {
         previousTraceId = MDC.get(TRACE_ID);
@@ -78,6 +79,17 @@ final class Attachments {
 
     @Override
     public void close() {
+      if (Thread.currentThread() != thread) {
+        // Closing here would corrupt this thread's context. Like OpenTelemetry's strict storage, the
+        // misuse fails loudly and changes nothing: the scope stays open, so the close on the attaching
+        // thread still detaches it (and a scope never closed there is still reported when collected).
+        String message = describe(RequestCtx.fromContext(attached)) + ", attached on " + thread.getName()
+            + ", closed on " + Thread.currentThread().getName();
+        LeakDetection.report(new LeakReport(LeakReport.Kind.ATTACH_CLOSED_ON_OTHER_THREAD, message, site),
+            CtxObservers.scopeObserverOf(RequestCtx.fromContext(attached)));
+        throw new IllegalStateException("reqctx: a makeCurrent() scope must be closed on the thread that attached it ("
+            + message + "); it is still attached on " + thread.getName(), site);
+      }
       if (closed) {
         return;
       }
@@ -85,16 +97,10 @@ final class Attachments {
       if (watch != null) {
         watch.done();
       }
-      if (Thread.currentThread() != thread) {
-        // Closing here would corrupt this thread's context; the attaching thread keeps it attached.
-        LeakDetection.report(new LeakReport(LeakReport.Kind.ATTACH_CLOSED_ON_OTHER_THREAD,
-            describe(RequestCtx.fromContext(attached)) + ", attached on " + thread.getName() + ", closed on "
-                + Thread.currentThread().getName(), site));
-        return;
-      }
       if (Context.current() != attached) {
-        LeakDetection.report(new LeakReport(
-            LeakReport.Kind.ATTACH_CLOSED_OUT_OF_ORDER, describe(RequestCtx.fromContext(attached)), site));
+        RequestCtx ctx = RequestCtx.fromContext(attached);
+        LeakDetection.report(new LeakReport(LeakReport.Kind.ATTACH_CLOSED_OUT_OF_ORDER, describe(ctx), site),
+            CtxObservers.scopeObserverOf(ctx));
       }
       otel.close();
       if (mdcApplied) {

@@ -111,6 +111,7 @@ public interface CancellableCtx extends AutoCloseable {
     int inboundAttempt = 1;
     @Nullable SpanContext spanContext;
     Ticker ticker = Ticker.system();
+    @Nullable CtxObserver observer;
     final List<Object> values = new ArrayList<>();
 
     Builder(Tier tier) {
@@ -176,6 +177,17 @@ public interface CancellableCtx extends AutoCloseable {
     public <T> Builder value(CtxKey<T> key, T value) {
       values.add(requireNonNull(key, "key"));
       values.add(requireNonNull(value, "value"));
+      return this;
+    }
+
+    /**
+     * An observer of this scope and of every child scope opened under it, on top of the observers
+     * registered for the whole JVM ({@link CtxObserver#register}): how a transport records the metrics
+     * of its requests through its own OpenTelemetry. It also hears of leaks of the tree's scopes,
+     * attaches and tasks.
+     */
+    public Builder observer(CtxObserver observer) {
+      this.observer = requireNonNull(observer, "observer");
       return this;
     }
 

@@ -37,6 +37,7 @@ final class CancellableCtxImpl implements CancellableCtx, Cancellation {
   }
 
   private final @Nullable CancellableCtxImpl parent;
+  private final @Nullable CtxObserver observer;
   private final Ticker ticker;
   private final CtxImpl ctx;
   private final @Nullable Throwable creationSite;
@@ -57,6 +58,7 @@ final class CancellableCtxImpl implements CancellableCtx, Cancellation {
 
   private CancellableCtxImpl(
       @Nullable CancellableCtxImpl parent,
+      @Nullable CtxObserver observer,
       Ticker ticker,
       String requestId,
       @Nullable Deadline deadline,
@@ -67,6 +69,7 @@ final class CancellableCtxImpl implements CancellableCtx, Cancellation {
       SpanContext spanContext,
       Values values) {
     this.parent = parent;
+    this.observer = observer;
     this.ticker = ticker;
     this.ctx = new CtxImpl(
         new CtxImpl.Request(requestId, deadline, tier, hopCount, attempt, outgoingAttempt, spanContext, this), values);
@@ -74,7 +77,7 @@ final class CancellableCtxImpl implements CancellableCtx, Cancellation {
     this.creationSite = LeakDetection.captureSite("request scope opened here");
     this.watch = creationSite == null
         ? null
-        : LeakDetection.watch(this, LeakReport.Kind.CTX_NEVER_CLOSED, describe(), creationSite);
+        : LeakDetection.watch(this, LeakReport.Kind.CTX_NEVER_CLOSED, describe(), creationSite, observer);
   }
 
   /** What leak reports and flight events say about this scope; never a value. */
@@ -86,7 +89,7 @@ final class CancellableCtxImpl implements CancellableCtx, Cancellation {
     SpanContext span = b.spanContext != null ? b.spanContext : Span.fromContext(Context.current()).getSpanContext();
     String requestId = b.requestId != null ? b.requestId : RequestId.generate();
     CancellableCtxImpl scope =
-        new CancellableCtxImpl(null, b.ticker, requestId, b.deadline, b.tier, b.hopCount, b.inboundAttempt, 1, span,
+        new CancellableCtxImpl(null, b.observer, b.ticker, requestId, b.deadline, b.tier, b.hopCount, b.inboundAttempt, 1, span,
             CtxImpl.valuesOf(b.values));
     scope.announce();
     scope.armDeadline();
@@ -104,7 +107,7 @@ final class CancellableCtxImpl implements CancellableCtx, Cancellation {
     Deadline deadline = parentDeadline == null ? own : parentDeadline.min(own);
     SpanContext current = Span.fromContext(Context.current()).getSpanContext();
     CancellableCtxImpl child =
-        new CancellableCtxImpl(parentScope, ticker, p.requestId(), deadline, tier, p.hopCount(), p.inboundAttempt(), p.outgoingAttempt(),
+        new CancellableCtxImpl(parentScope, parentScope != null ? parentScope.observer : null, ticker, p.requestId(), deadline, tier, p.hopCount(), p.inboundAttempt(), p.outgoingAttempt(),
             current.isValid() ? current : p.spanContext(), p.values());
     child.announce(); // before adopting: observers hear of the open before any cancel
     if (parentScope != null && !parentScope.adopt(child)) {
@@ -121,7 +124,7 @@ final class CancellableCtxImpl implements CancellableCtx, Cancellation {
 
   private void announce() {
     flight = FlightEvents.opened(this, ctx.deadlineOrNull());
-    CtxObservers.opened(ctx);
+    CtxObservers.opened(ctx, observer);
   }
 
   private void armDeadline() {
@@ -166,6 +169,11 @@ final class CancellableCtxImpl implements CancellableCtx, Cancellation {
     if (openChildren != null) {
       openChildren.remove(child);
     }
+  }
+
+  /** The observer of this scope's tree, or null. */
+  @Nullable CtxObserver observer() {
+    return observer;
   }
 
   @Override
@@ -219,7 +227,7 @@ final class CancellableCtxImpl implements CancellableCtx, Cancellation {
     if (notifyObservers) {
       cancelledAtNanos = ticker.nanoTime();
       FlightEvents.cancelled(this, newCause);
-      CtxObservers.cancelled(ctx, newCause);
+      CtxObservers.cancelled(ctx, newCause, observer);
     }
     if (toRun != null) {
       for (Listener l : toRun) {
@@ -245,12 +253,16 @@ final class CancellableCtxImpl implements CancellableCtx, Cancellation {
         continue; // closing right now on another thread, not leaked
       }
       LeakDetection.report(
-          new LeakReport(LeakReport.Kind.CHILD_OPEN_AT_PARENT_CLOSE, child.describe(), child.creationSite));
+          new LeakReport(LeakReport.Kind.CHILD_OPEN_AT_PARENT_CLOSE, child.describe(), child.creationSite),
+          child.observer);
       child.cancelInternal(new CancellationException("reqctx: parent scope closed while this child was open"), true);
       child.close();
     }
-    cancelInternal(CtxClosedException.INSTANCE, false);
-    Throwable before = cause == CtxClosedException.INSTANCE ? null : cause;
+    if (cause == null) {
+      cancelInternal(new CtxClosedException(), false);
+    }
+    Throwable current = cause;
+    Throwable before = current instanceof CtxClosedException ? null : current; // a cancel before the close
     if (parent != null) {
       parent.release(this);
     }
@@ -268,7 +280,7 @@ final class CancellableCtxImpl implements CancellableCtx, Cancellation {
         Duration.ofNanos(Math.max(0, now - openedAtNanos)),
         workAfterCancel(before, now));
     FlightEvents.closed(flight, end);
-    CtxObservers.closed(end);
+    CtxObservers.closed(end, observer);
   }
 
   private Duration workAfterCancel(@Nullable Throwable causeBeforeClose, long now) {

@@ -14,102 +14,141 @@ import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Runs work with the submitter's ctx current, and stops it when the request is cancelled: a task whose
- * request is already cancelled when it would start is skipped, a running one is interrupted (unless
- * {@link OnCancel#LET_RUN}). Work that must outlive its request runs under {@link RequestCtx#detached()}.
- * A wrapped task may run any number of times; each run is bound to the request anew.
+ * Runs work on other threads with the submitter's ctx current. What happens when that ctx is
+ * cancelled depends on what the work is:
+ *
+ * <ul>
+ *   <li>A {@link Runnable} ({@link #wrap(Executor)}, {@link #wrap(Runnable)}) always runs, exactly as
+ *       the executor runs it: an executor never drops a task it was handed, because a dropped task may
+ *       be what completes a {@link CompletableFuture} someone waits on. A task that starts after its
+ *       ctx was cancelled runs with that cancelled ctx current; one that must not do its work then
+ *       checks {@code RequestCtx.current().isCancelled()} first.
+ *   <li>Work that can report a failure — a wrapped {@link Callable}, {@link #supplyAsync} — is skipped
+ *       when its ctx is cancelled before it starts: the callable throws, the future fails, with a
+ *       {@link CancellationException} caused by the ctx's cancellation cause. The future of
+ *       {@code supplyAsync} also fails at once when the ctx is cancelled while the work runs.
+ *   <li>Work that is running when its ctx is cancelled is, by default, <em>not</em> interrupted
+ *       ({@link OnCancel#COOPERATIVE}): it sees the cancel through {@code RequestCtx.current()}'s
+ *       {@code isCancelled()} and {@code onCancel(...)} and stops at its own pace. An interrupt closes
+ *       every NIO {@link java.nio.channels.InterruptibleChannel} the thread is using, pooled
+ *       connections shared with other requests included, so it is an explicit choice: {@link
+ *       OnCancel#INTERRUPT}.
+ * </ul>
  *
  * <pre>{@code
  * Executor pool = CtxExecutors.wrap(Executors.newFixedThreadPool(4));
- * pool.execute(() -> lookUp(RequestCtx.current().get(TENANT)));   // same ctx, stops with it
+ * pool.execute(() -> {
+ *   if (RequestCtx.current().isCancelled()) return;      // the caller already left
+ *   lookUp(RequestCtx.current().get(TENANT));
+ * });
  *
  * CompletableFuture<Price> price = CtxExecutors.supplyAsync(() -> pricing.quote(sku), pool);
  * }</pre>
  *
- * <p>An interrupt reqctx delivers is cleared when the task returns, so it never reaches the next task
- * of a pool thread; an interrupt the thread already had when the task started is kept.
+ * <p>A wrapped task may run any number of times; each run is bound to the ctx anew. A task still running
+ * when its request scope closes is reported as a {@link LeakReport.Kind#TASK_RUNNING_AFTER_CTX_END}
+ * leak; work that must outlive its request runs under {@link RequestCtx#detached()}. An interrupt reqctx
+ * delivers ({@link OnCancel#INTERRUPT}) is cleared when the task returns, so it never reaches the next
+ * task of a pool thread; an interrupt the thread already had when the task started is kept.
  */
 public final class CtxExecutors {
   private CtxExecutors() {}
 
-  /** What happens to a task that is already running when its request is cancelled. */
+  /** What happens to the thread of a task that is running when its ctx is cancelled. */
   public enum OnCancel {
-    /** Interrupt the thread running it (the default). */
-    INTERRUPT,
-    /** Let it finish; only tasks not yet started are skipped. */
-    LET_RUN
+    /**
+     * Nothing (the default): the task sees the cancel through its current ctx and stops cooperatively.
+     */
+    COOPERATIVE,
+    /**
+     * The thread running the task is interrupted, at once when the task starts after the cancel. Use it
+     * only for tasks that block interruptibly and use no shared {@link
+     * java.nio.channels.InterruptibleChannel} (an interrupt closes the channel for everyone).
+     */
+    INTERRUPT
   }
 
-  /** An executor whose tasks run with their submitter's ctx and stop with it (interrupting). */
+  /** An executor whose tasks run with their submitter's ctx ({@link OnCancel#COOPERATIVE}). */
   public static Executor wrap(Executor executor) {
-    return wrap(executor, OnCancel.INTERRUPT);
+    return wrap(executor, OnCancel.COOPERATIVE);
   }
 
-  /** An executor whose tasks run with their submitter's ctx and stop with it as {@code onCancel} says. */
+  /** An executor whose tasks run with their submitter's ctx and are stopped as {@code onCancel} says. */
   public static Executor wrap(Executor executor, OnCancel onCancel) {
     requireNonNull(executor, "executor");
     requireNonNull(onCancel, "onCancel");
     return task -> executor.execute(wrap(task, onCancel));
   }
 
-  /** {@code task}, bound to the current ctx: skipped if the request is cancelled first, else interrupted. */
+  /** {@code task}, bound to the current ctx ({@link OnCancel#COOPERATIVE}); it always runs. */
   public static Runnable wrap(Runnable task) {
-    return wrap(task, OnCancel.INTERRUPT);
+    return wrap(task, OnCancel.COOPERATIVE);
   }
 
-  /** {@code task}, bound to the current ctx, stopping as {@code onCancel} says. */
+  /** {@code task}, bound to the current ctx and stopped as {@code onCancel} says; it always runs. */
   public static Runnable wrap(Runnable task, OnCancel onCancel) {
     requireNonNull(task, "task");
     requireNonNull(onCancel, "onCancel");
     Context context = Context.current();
     Throwable site = LeakDetection.captureSite("task submitted here");
-    return () -> {
-      BoundRun run = BoundRun.start(context, onCancel, site);
-      if (run != null) {
-        run.call(() -> {
-          task.run();
-          return null;
-        });
-      }
-    };
+    return () -> BoundRun.start(context, onCancel, site).call(() -> {
+      task.run();
+      return null;
+    });
   }
 
   /**
-   * {@code task}, bound to the current ctx; it throws {@link CancellationException} (caused by the
-   * request's cancellation cause) when the request was cancelled before it started.
+   * {@code task}, bound to the current ctx ({@link OnCancel#COOPERATIVE}); it throws {@link
+   * CancellationException} (caused by the ctx's cancellation cause) instead of running when the ctx was
+   * cancelled before it started.
    */
   public static <V> Callable<V> wrap(Callable<V> task) {
+    return wrap(task, OnCancel.COOPERATIVE);
+  }
+
+  /** Like {@link #wrap(Callable)}, stopped as {@code onCancel} says while it runs. */
+  public static <V> Callable<V> wrap(Callable<V> task, OnCancel onCancel) {
     requireNonNull(task, "task");
+    requireNonNull(onCancel, "onCancel");
     Context context = Context.current();
     Throwable site = LeakDetection.captureSite("task submitted here");
     return () -> {
-      BoundRun run = BoundRun.start(context, OnCancel.INTERRUPT, site);
-      if (run == null) {
-        throw notStarted(RequestCtx.fromContext(context));
+      RequestCtx ctx = RequestCtx.fromContext(context);
+      if (ctx.isCancelled()) {
+        throw notStarted(ctx);
       }
-      return run.call(task::call);
+      return BoundRun.start(context, onCancel, site).call(task::call);
     };
   }
 
   /**
-   * Like {@link CompletableFuture#supplyAsync(Supplier, Executor)}, bound to the current ctx: when the
-   * request is cancelled the future fails with {@link CancellationException} and the task stops;
-   * cancelling the future stops the task too.
+   * Like {@link CompletableFuture#supplyAsync(Supplier, Executor)}, bound to the current ctx ({@link
+   * OnCancel#COOPERATIVE}): when the ctx is cancelled the future fails at once with {@link
+   * CancellationException}, and the supplier is skipped if it has not started.
    */
   public static <T> CompletableFuture<T> supplyAsync(Supplier<T> supplier, Executor executor) {
+    return supplyAsync(supplier, executor, OnCancel.COOPERATIVE);
+  }
+
+  /**
+   * Like {@link #supplyAsync(Supplier, Executor)}; a supplier that is running when the ctx is cancelled,
+   * or when the future is cancelled, is stopped as {@code onCancel} says.
+   */
+  public static <T> CompletableFuture<T> supplyAsync(Supplier<T> supplier, Executor executor, OnCancel onCancel) {
     requireNonNull(supplier, "supplier");
     requireNonNull(executor, "executor");
+    requireNonNull(onCancel, "onCancel");
     Context context = Context.current();
     RequestCtx ctx = RequestCtx.fromContext(context);
     Throwable site = LeakDetection.captureSite("task submitted here");
     CompletableFuture<T> future = new CompletableFuture<>();
     AtomicReference<@Nullable BoundRun> running = new AtomicReference<>();
-    // The future fails before the task is interrupted, so a task that returns a value once
+    // The future fails before the supplier is interrupted, so a supplier that returns a value once
     // interrupted cannot complete it.
-    RequestCtx.CancelRegistration onRequestCancel =
+    RequestCtx.CancelRegistration onCtxCancel =
         ctx.onCancel(cause -> future.completeExceptionally(cancellation(cause)));
     future.whenComplete((v, e) -> {
-      onRequestCancel.remove();
+      onCtxCancel.remove();
       BoundRun run = running.get();
       if (future.isCancelled() && run != null) {
         run.stop();
@@ -118,13 +157,9 @@ public final class CtxExecutors {
     try {
       executor.execute(() -> {
         if (future.isDone()) {
-          return;
+          return; // the ctx or the future was cancelled first: the supplier is skipped
         }
-        BoundRun run = BoundRun.start(context, OnCancel.INTERRUPT, site);
-        if (run == null) {
-          future.completeExceptionally(notStarted(ctx));
-          return;
-        }
+        BoundRun run = BoundRun.start(context, onCancel, site);
         running.set(run);
         if (future.isCancelled()) { // cancelled while starting
           run.stop();
@@ -136,7 +171,7 @@ public final class CtxExecutors {
         }
       });
     } catch (RuntimeException rejected) {
-      onRequestCancel.remove();
+      onCtxCancel.remove();
       throw rejected;
     }
     return future;
@@ -159,9 +194,9 @@ public final class CtxExecutors {
   }
 
   /**
-   * One run of a task on the current thread: RUNNING → DONE, or RUNNING → INTERRUPTING → DONE when its
-   * request is cancelled. The interrupt is only delivered while the task runs; the run waits for a
-   * delivery in progress and clears it before returning.
+   * One run of a task on the current thread: RUNNING → DONE, or, with {@link OnCancel#INTERRUPT},
+   * RUNNING → INTERRUPTING → DONE when its ctx is cancelled. The interrupt is only delivered while the
+   * task runs; the run waits for a delivery in progress and clears it before returning.
    */
   private static final class BoundRun {
     private static final int RUNNING = 0;
@@ -184,34 +219,37 @@ public final class CtxExecutors {
       this.site = site;
     }
 
-    /** A run bound to the request, or null when the request is already cancelled (the task is skipped). */
-    static @Nullable BoundRun start(Context context, OnCancel onCancel, @Nullable Throwable site) {
+    /**
+     * A run bound to the ctx. A ctx already cancelled registers nothing: the task is not running when
+     * its request ended, so it is no leak; with {@link OnCancel#INTERRUPT} it starts interrupted.
+     */
+    static BoundRun start(Context context, OnCancel onCancel, @Nullable Throwable site) {
       RequestCtx ctx = RequestCtx.fromContext(context);
-      if (ctx.isCancelled()) {
-        return null;
-      }
       BoundRun run = new BoundRun(context, ctx, onCancel, site);
-      run.registration = ctx.onCancel(run::requestEnded);
-      if (ctx.isCancelled()) { // cancelled while registering: skip rather than start interrupted
-        run.finish();
-        return null;
+      if (ctx.isCancelled()) {
+        if (onCancel == OnCancel.INTERRUPT) {
+          run.stop();
+        }
+        return run;
       }
+      run.registration = ctx.onCancel(run::ctxCancelled);
       return run;
     }
 
-    private void requestEnded(Throwable cause) {
+    private void ctxCancelled(Throwable cause) {
       if (cause instanceof CtxClosedException && state.get() == RUNNING) {
         LeakDetection.report(new LeakReport(LeakReport.Kind.TASK_RUNNING_AFTER_CTX_END,
-            "request " + ctx.requestId() + ", tier " + ctx.tier().name() + ", task on " + runner.getName(), site));
+            "request " + ctx.requestId() + ", tier " + ctx.tier().name() + ", task on " + runner.getName(), site),
+            CtxObservers.scopeObserverOf(ctx));
       }
       if (onCancel == OnCancel.INTERRUPT) {
         stop();
       }
     }
 
-    /** Interrupts the runner if the task still runs. */
+    /** With {@link OnCancel#INTERRUPT}, interrupts the runner if the task still runs. */
     void stop() {
-      if (state.compareAndSet(RUNNING, INTERRUPTING)) {
+      if (onCancel == OnCancel.INTERRUPT && state.compareAndSet(RUNNING, INTERRUPTING)) {
         runner.interrupt();
         state.set(DONE);
       }

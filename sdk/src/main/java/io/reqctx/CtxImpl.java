@@ -37,10 +37,10 @@ final class CtxImpl implements RequestCtx {
 
   private final Request request;
   private final Values values;
-  // The last context built by makeCurrent(): attaching again on top of the same context reuses it.
-  private volatile @Nullable Attached lastAttached;
-
-  private record Attached(Context base, Context withCtx) {}
+  // Context.root() with this ctx, built by the first makeCurrent() over the root context (the usual case
+  // on a pool thread) and reused by later ones. Only the root is cached: caching any other base would
+  // keep that context, and whatever request it belongs to, reachable for as long as this ctx lives.
+  private volatile @Nullable Context onRoot;
 
   CtxImpl(Request request, Values values) {
     this.request = request;
@@ -168,13 +168,15 @@ final class CtxImpl implements RequestCtx {
   @Override
   public Scope makeCurrent() {
     Context base = Context.current();
-    Attached last = lastAttached;
     Context withCtx;
-    if (last != null && last.base() == base) {
-      withCtx = last.withCtx();
+    if (base == Context.root()) {
+      withCtx = onRoot;
+      if (withCtx == null) {
+        withCtx = base.with(this);
+        onRoot = withCtx;
+      }
     } else {
       withCtx = base.with(this);
-      lastAttached = new Attached(base, withCtx);
     }
     return Attachments.attach(withCtx);
   }

@@ -33,7 +33,12 @@ public interface CtxObserver {
   /** An inbound value of a propagated key was dropped. */
   default void onDroppedValue(CtxKey<?> key, String reason) {}
 
-  /** Adds {@code observer} for every scope in this JVM until the registration is closed. */
+  /**
+   * Adds {@code observer} for every scope in this JVM until the registration is closed. The list of
+   * registered observers is global mutable state: close each registration (tests in an {@code
+   * @AfterEach} or try-with-resources) so that it does not outlive its user. To observe only the scopes
+   * of one transport or request tree, give the observer to {@link CancellableCtx.Builder#observer}.
+   */
   static Registration register(CtxObserver observer) {
     return CtxObservers.add(observer);
   }

@@ -3,10 +3,19 @@ package io.reqctx;
 import static java.util.Objects.requireNonNull;
 
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The registered observers. With none registered an event costs one volatile read. */
+/**
+ * Where scope events go: the observers registered for the whole JVM ({@link CtxObserver#register}),
+ * then the observer of the scope's tree ({@link CancellableCtx.Builder#observer}), if any. With none
+ * an event costs one volatile read.
+ *
+ * <p>The JVM-wide list is global mutable state: a registration lasts until it is closed, so tests
+ * close theirs (try-with-resources or an {@code @AfterEach}).
+ */
 final class CtxObservers {
   private static final Logger log = LoggerFactory.getLogger(CtxObserver.class);
   private static final CopyOnWriteArrayList<CtxObserver> OBSERVERS = new CopyOnWriteArrayList<>();
@@ -19,54 +28,53 @@ final class CtxObservers {
     return () -> OBSERVERS.remove(observer);
   }
 
-  static void opened(RequestCtx ctx) {
-    for (CtxObserver o : OBSERVERS) {
-      try {
-        o.onOpen(ctx);
-      } catch (RuntimeException e) {
-        failed(o, e);
-      }
+  /** The observer of the scope tree {@code ctx} belongs to, or null (no scope, or none set). */
+  static @Nullable CtxObserver scopeObserverOf(RequestCtx ctx) {
+    return ctx instanceof CtxImpl c && c.cancellation() instanceof CancellableCtxImpl scope ? scope.observer() : null;
+  }
+
+  static void opened(RequestCtx ctx, @Nullable CtxObserver scopeObserver) {
+    if (scopeObserver != null || !OBSERVERS.isEmpty()) {
+      deliver(scopeObserver, o -> o.onOpen(ctx));
     }
   }
 
-  static void cancelled(RequestCtx ctx, Throwable cause) {
-    for (CtxObserver o : OBSERVERS) {
-      try {
-        o.onCancel(ctx, cause);
-      } catch (RuntimeException e) {
-        failed(o, e);
-      }
+  static void cancelled(RequestCtx ctx, Throwable cause, @Nullable CtxObserver scopeObserver) {
+    if (scopeObserver != null || !OBSERVERS.isEmpty()) {
+      deliver(scopeObserver, o -> o.onCancel(ctx, cause));
     }
   }
 
-  static void closed(CtxObserver.CtxEnd end) {
-    for (CtxObserver o : OBSERVERS) {
-      try {
-        o.onClose(end);
-      } catch (RuntimeException e) {
-        failed(o, e);
-      }
+  static void closed(CtxObserver.CtxEnd end, @Nullable CtxObserver scopeObserver) {
+    if (scopeObserver != null || !OBSERVERS.isEmpty()) {
+      deliver(scopeObserver, o -> o.onClose(end));
     }
   }
 
-  static void leaked(LeakReport leak) {
+  static void leaked(LeakReport leak, @Nullable CtxObserver scopeObserver) {
+    deliver(scopeObserver, o -> o.onLeak(leak));
+  }
+
+  /** Delivers {@code event} to every JVM-wide observer, then to {@code scopeObserver}; a throwing observer is logged. */
+  private static void deliver(@Nullable CtxObserver scopeObserver, Consumer<CtxObserver> event) {
     for (CtxObserver o : OBSERVERS) {
-      try {
-        o.onLeak(leak);
-      } catch (RuntimeException e) {
-        failed(o, e);
-      }
+      deliverTo(o, event);
+    }
+    if (scopeObserver != null) {
+      deliverTo(scopeObserver, event);
+    }
+  }
+
+  private static void deliverTo(CtxObserver o, Consumer<CtxObserver> event) {
+    try {
+      event.accept(o);
+    } catch (RuntimeException e) {
+      failed(o, e);
     }
   }
 
   static void droppedValue(CtxKey<?> key, String reason) {
-    for (CtxObserver o : OBSERVERS) {
-      try {
-        o.onDroppedValue(key, reason);
-      } catch (RuntimeException e) {
-        failed(o, e);
-      }
-    }
+    deliver(null, o -> o.onDroppedValue(key, reason));
   }
 
   private static void failed(CtxObserver o, RuntimeException e) {

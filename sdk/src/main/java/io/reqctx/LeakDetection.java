@@ -80,16 +80,20 @@ public final class LeakDetection {
    * Watches {@code owner}: when it becomes unreachable before {@link Watch#done()} is called, a leak of
    * {@code kind} is reported. Only call with a captured site (sampled objects are watched).
    */
-  static Watch watch(Object owner, LeakReport.Kind kind, String description, Throwable site) {
-    Watch watch = new Watch(kind, description, site);
+  static Watch watch(
+      Object owner, LeakReport.Kind kind, String description, Throwable site, @Nullable CtxObserver scopeObserver) {
+    Watch watch = new Watch(kind, description, site, scopeObserver);
     watch.cleanable = CLEANER.register(owner, watch);
     return watch;
   }
 
-  /** Reports a leak: counted by observers, logged once per creation site (or once per kind without one). */
-  static void report(LeakReport leak) {
+  /**
+   * Reports a leak: to the observers (the JVM-wide ones and {@code scopeObserver}, the observer of the
+   * leaked scope's tree), as a flight event, and in one log line per creation site (or per kind without one).
+   */
+  static void report(LeakReport leak, @Nullable CtxObserver scopeObserver) {
     FlightEvents.leaked(leak);
-    CtxObservers.leaked(leak);
+    CtxObservers.leaked(leak, scopeObserver);
     String site = leak.kind() + (leak.creationSite() == null ? "" : signature(leak.creationSite()));
     if (loggedSites.size() < MAX_LOGGED_SITES && loggedSites.add(site)) {
       log.warn(leak.message() + " (logged once per site)", leak.creationSite());
@@ -110,7 +114,11 @@ public final class LeakDetection {
     return mode;
   }
 
-  /** Changes the mode for scopes and attaches created from now on. */
+  /**
+   * Changes the mode for scopes and attaches created from now on. The mode is global mutable state,
+   * shared by the whole JVM: a test that changes it restores the previous mode when it ends
+   * ({@code io.reqctx.testing.StrictLeakExtension} does).
+   */
   public static void setMode(Mode newMode) {
     mode = java.util.Objects.requireNonNull(newMode, "newMode");
   }
@@ -120,13 +128,15 @@ public final class LeakDetection {
     private final LeakReport.Kind kind;
     private final String description;
     private final Throwable site;
+    private final @Nullable CtxObserver scopeObserver;
     private volatile boolean done;
     private Cleaner.@Nullable Cleanable cleanable;
 
-    private Watch(LeakReport.Kind kind, String description, Throwable site) {
+    private Watch(LeakReport.Kind kind, String description, Throwable site, @Nullable CtxObserver scopeObserver) {
       this.kind = kind;
       this.description = description;
       this.site = site;
+      this.scopeObserver = scopeObserver;
     }
 
     /** The owner ended properly: stop watching. */
@@ -141,7 +151,7 @@ public final class LeakDetection {
     @Override
     public void run() {
       if (!done) {
-        report(new LeakReport(kind, description, site));
+        report(new LeakReport(kind, description, site), scopeObserver);
       }
     }
   }

@@ -120,7 +120,9 @@ public interface RequestCtx extends ImplicitContextKeyed {
   /**
    * Makes this ctx current together with whatever else is in the current OpenTelemetry context, and
    * puts {@code trace_id}, {@code span_id} and {@code request_id} into the SLF4J MDC until closed.
-   * Close the returned scope on the same thread, in reverse order of attaching.
+   * Close the returned scope on the same thread, in reverse order of attaching: a close on another
+   * thread throws {@link IllegalStateException}, is reported as a leak, and detaches nothing (the
+   * close on the attaching thread still does).
    */
   @MustBeClosed
   @Override

@@ -2,11 +2,10 @@ package io.reqctx;
 
 import static java.util.Objects.requireNonNull;
 
+import io.reqctx.internal.registry.TierRegistry;
 import io.reqctx.internal.wire.TierName;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
 
 /**
  * A level in the call hierarchy with a budget cap. Requests flow from higher ranks to lower ranks
@@ -14,14 +13,15 @@ import java.util.concurrent.ConcurrentMap;
  * time than its tier's cap. Tiers are compared by identity; {@link #define} registers a user tier so
  * that it can be read back from the wire by name.
  *
+ * <p>The registry of defined tiers is JVM-wide and a definition lasts as long as the JVM: define each
+ * tier once, in a static constant, and give tiers that only a test needs names no other test uses.
+ *
  * <pre>{@code
  * static final Tier DATABASE = Tier.define("database", 50, Duration.ofMillis(500));
  * Tier.forName("database"); // Optional[Tier[database, rank 50, cap 500ms]]
  * }</pre>
  */
 public final class Tier {
-  private static final ConcurrentMap<String, Tier> BY_NAME = new ConcurrentHashMap<>();
-
   /** The public entry point: 5 s cap. */
   public static final Tier GATEWAY = define("gateway", 300, Duration.ofSeconds(5));
   /** An internal service: 3 s cap. */
@@ -55,7 +55,7 @@ public final class Tier {
     if (cap.isNegative() || cap.isZero()) {
       throw new IllegalArgumentException("tier '" + name + "' needs a positive cap, got " + cap);
     }
-    Tier tier = BY_NAME.computeIfAbsent(name, n -> new Tier(n, rank, cap));
+    Tier tier = TierRegistry.computeIfAbsent(name, n -> new Tier(n, rank, cap));
     if (tier.rank != rank || !tier.cap.equals(cap)) {
       throw new IllegalArgumentException(
           "tier '" + name + "' is already defined as " + tier + "; cannot redefine it with rank "
@@ -66,7 +66,7 @@ public final class Tier {
 
   /** The tier defined under {@code name}, if any. */
   public static Optional<Tier> forName(String name) {
-    return Optional.ofNullable(BY_NAME.get(name));
+    return TierRegistry.get(requireNonNull(name, "name"));
   }
 
   /** The wire name, e.g. {@code "cache"}. */

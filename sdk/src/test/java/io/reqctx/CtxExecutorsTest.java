@@ -7,6 +7,9 @@ import static org.awaitility.Awaitility.await;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import io.reqctx.testing.StrictLeakExtension;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Pipe;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
@@ -15,6 +18,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -54,11 +58,71 @@ class CtxExecutorsTest {
   }
 
   @Test
-  void cancellingTheScopeSkipsPendingTasksAndInterruptsRunningOnes() throws Exception {
+  void completableFutureOnAWrappedExecutorCompletesFromACancelledCtx() throws Exception {
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).open(); Scope ignored = scope.makeCurrent()) {
+      scope.cancel(new RuntimeException("caller left"));
+
+      CompletableFuture<String> future = CompletableFuture.supplyAsync(() -> "ran", CtxExecutors.wrap(single));
+
+      assertThat(future.get(10, TimeUnit.SECONDS)).isEqualTo("ran");
+    }
+  }
+
+  @Test
+  void aTaskQueuedWhenItsCtxIsCancelledStillRunsAndSeesTheCancel() throws Exception {
     Executor pool = CtxExecutors.wrap(single);
+    CountDownLatch blocker = new CountDownLatch(1);
+    single.execute(() -> awaitQuietly(blocker));
+    AtomicBoolean sawCancel = new AtomicBoolean();
+    CompletableFuture<Void> chain;
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).open()) {
+      try (Scope ignored = scope.makeCurrent()) {
+        chain = CompletableFuture.runAsync(() -> sawCancel.set(RequestCtx.current().isCancelled()), pool)
+            .thenRun(() -> { });
+      }
+      scope.cancel(new RuntimeException("caller left"));
+    }
+    blocker.countDown();
+
+    chain.get(10, TimeUnit.SECONDS);
+    assertThat(sawCancel).isTrue();
+  }
+
+  @Test
+  void byDefaultARunningTaskIsNotInterruptedAndItsChannelStaysOpen() throws Exception {
+    Pipe pipe = Pipe.open();
+    try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
+      CountDownLatch reading = new CountDownLatch(1);
+      AtomicReference<Object> outcome = new AtomicReference<>();
+      AtomicBoolean sawCancel = new AtomicBoolean();
+      try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).open()) {
+        try (Scope ignored = scope.makeCurrent()) {
+          CtxExecutors.wrap(single).execute(() -> {
+            reading.countDown();
+            try {
+              outcome.set(source.read(ByteBuffer.allocate(1))); // a shared connection, blocked reading
+              sawCancel.set(RequestCtx.current().isCancelled());
+            } catch (IOException e) {
+              outcome.set(e);
+            }
+          });
+        }
+        assertThat(reading.await(10, TimeUnit.SECONDS)).isTrue();
+        scope.cancel(new RuntimeException("caller left"));
+        sink.write(ByteBuffer.wrap(new byte[] {1}));
+        await().atMost(BOUND).until(() -> outcome.get() != null);
+      }
+      assertThat(outcome).hasValue(1);
+      assertThat(sawCancel).isTrue();
+      assertThat(source.isOpen()).isTrue();
+    }
+  }
+
+  @Test
+  void interruptModeInterruptsARunningTaskAndTheInterruptDoesNotLeakIntoThePool() throws Exception {
+    Executor pool = CtxExecutors.wrap(single, CtxExecutors.OnCancel.INTERRUPT);
     CountDownLatch running = new CountDownLatch(1);
     AtomicBoolean interrupted = new AtomicBoolean();
-    AtomicBoolean pendingRan = new AtomicBoolean();
     try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).open()) {
       try (Scope ignored = scope.makeCurrent()) {
         pool.execute(() -> {
@@ -69,7 +133,6 @@ class CtxExecutorsTest {
             interrupted.set(true);
           }
         });
-        pool.execute(() -> pendingRan.set(true));
       }
       assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
 
@@ -77,36 +140,19 @@ class CtxExecutorsTest {
 
       await().atMost(BOUND).untilTrue(interrupted);
     }
-    // The pending task was skipped and the interrupt did not leak into the pool thread.
     assertThat(single.submit(() -> Thread.currentThread().isInterrupted()).get()).isFalse();
-    assertThat(pendingRan).isFalse();
   }
 
   @Test
-  void letRunModeSkipsPendingTasksButDoesNotInterrupt() throws Exception {
-    Executor pool = CtxExecutors.wrap(single, CtxExecutors.OnCancel.LET_RUN);
-    CountDownLatch running = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    AtomicBoolean interrupted = new AtomicBoolean();
-    AtomicBoolean finished = new AtomicBoolean();
-    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).open()) {
-      try (Scope ignored = scope.makeCurrent()) {
-        pool.execute(() -> {
-          running.countDown();
-          try {
-            release.await(10, TimeUnit.SECONDS);
-            finished.set(true);
-          } catch (InterruptedException e) {
-            interrupted.set(true);
-          }
-        });
-      }
-      assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+  void interruptModeStartsATaskWhoseCtxIsAlreadyCancelledInterrupted() throws Exception {
+    AtomicBoolean interruptedInside = new AtomicBoolean();
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).open(); Scope ignored = scope.makeCurrent()) {
       scope.cancel();
-      release.countDown();
-      await().atMost(BOUND).untilTrue(finished);
+      CtxExecutors.wrap(() -> interruptedInside.set(Thread.currentThread().isInterrupted()),
+          CtxExecutors.OnCancel.INTERRUPT).run();
     }
-    assertThat(interrupted).isFalse();
+    assertThat(interruptedInside).isTrue();
+    assertThat(Thread.currentThread().isInterrupted()).as("cleared after the task").isFalse();
   }
 
   @Test
@@ -120,7 +166,50 @@ class CtxExecutorsTest {
   }
 
   @Test
-  void supplyAsyncFailsWhenTheRequestIsCancelledAndStopsTheTask() throws Exception {
+  void supplyAsyncFailsAtOnceWhenTheCtxIsCancelledAndLetsTheSupplierFinishByDefault() throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicBoolean finishedUninterrupted = new AtomicBoolean();
+    CompletableFuture<String> future;
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).open()) {
+      try (Scope ignored = scope.makeCurrent()) {
+        future = CtxExecutors.supplyAsync(() -> {
+          running.countDown();
+          boolean released = awaitQuietly(release);
+          finishedUninterrupted.set(released && !Thread.currentThread().isInterrupted());
+          return "late";
+        }, single);
+      }
+      assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+      scope.cancel(new RuntimeException("deadline"));
+
+      assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS))
+          .isInstanceOf(CancellationException.class).hasRootCauseMessage("deadline");
+      release.countDown();
+      await().atMost(BOUND).untilTrue(finishedUninterrupted);
+    }
+  }
+
+  @Test
+  void supplyAsyncSkipsASupplierStillQueuedWhenItsCtxIsCancelled() throws Exception {
+    CountDownLatch blocker = new CountDownLatch(1);
+    single.execute(() -> awaitQuietly(blocker));
+    AtomicBoolean ran = new AtomicBoolean();
+    CompletableFuture<Boolean> future;
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).open()) {
+      try (Scope ignored = scope.makeCurrent()) {
+        future = CtxExecutors.supplyAsync(() -> ran.getAndSet(true), single);
+      }
+      scope.cancel(new RuntimeException("caller left"));
+    }
+    blocker.countDown();
+
+    assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS)).isInstanceOf(CancellationException.class);
+    assertThat(single.submit(ran::get).get(10, TimeUnit.SECONDS)).isFalse();
+  }
+
+  @Test
+  void supplyAsyncInInterruptModeFailsAndInterruptsTheSupplier() throws Exception {
     CountDownLatch running = new CountDownLatch(1);
     AtomicBoolean interrupted = new AtomicBoolean();
     CompletableFuture<String> future;
@@ -135,7 +224,7 @@ class CtxExecutorsTest {
             interrupted.set(true);
             return "interrupted";
           }
-        }, single);
+        }, single, CtxExecutors.OnCancel.INTERRUPT);
       }
       assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
       scope.cancel(new RuntimeException("deadline"));
@@ -155,25 +244,6 @@ class CtxExecutorsTest {
   }
 
   @Test
-  void closingTheScopeStopsWorkThatWasStillPending() throws Exception {
-    Executor pool = CtxExecutors.wrap(single);
-    CountDownLatch blocker = new CountDownLatch(1);
-    single.execute(() -> {
-      try {
-        blocker.await(10, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
-    AtomicBoolean ran = new AtomicBoolean();
-    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).open(); Scope ignored = scope.makeCurrent()) {
-      pool.execute(() -> ran.set(true));
-    }
-    blocker.countDown();
-    assertThat(single.submit(() -> ran.get()).get()).isFalse();
-  }
-
-  @Test
   void aWrappedTaskRunsEveryTimeItIsRun() {
     AtomicInteger runs = new AtomicInteger();
     Runnable task;
@@ -185,8 +255,31 @@ class CtxExecutorsTest {
       task.run();
       task.run();
     }
-    task.run(); // the request is over: skipped
-    assertThat(runs).hasValue(3);
+    task.run(); // the request is over: it still runs, with the ended ctx current
+    assertThat(runs).hasValue(4);
+  }
+
+  @Test
+  void aWrappedCallableInInterruptModeIsInterruptedWhenItsCtxIsCancelled() throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    Future<String> result;
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).open()) {
+      try (Scope ignored = scope.makeCurrent()) {
+        Callable<String> task = CtxExecutors.wrap(() -> {
+          running.countDown();
+          try {
+            new CountDownLatch(1).await();
+            return "never";
+          } catch (InterruptedException e) {
+            return "interrupted";
+          }
+        }, CtxExecutors.OnCancel.INTERRUPT);
+        result = single.submit(task);
+      }
+      assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+      scope.cancel();
+      assertThat(result.get(10, TimeUnit.SECONDS)).isEqualTo("interrupted");
+    }
   }
 
   @Test
@@ -199,5 +292,14 @@ class CtxExecutorsTest {
       assertThat(Thread.interrupted()).as("interrupt still set after the task").isTrue();
     }
     assertThat(keptInside).isTrue();
+  }
+
+  private static boolean awaitQuietly(CountDownLatch latch) {
+    try {
+      return latch.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 }

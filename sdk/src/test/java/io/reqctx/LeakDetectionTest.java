@@ -1,8 +1,10 @@
 package io.reqctx;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import io.reqctx.testing.ContextHygieneExtension;
 import java.time.Duration;
@@ -111,14 +113,26 @@ class LeakDetectionTest {
   }
 
   @Test
-  void attachClosedOnAnotherThreadIsReportedAndLeavesThatThreadAlone() throws Exception {
-    AtomicReference<Scope> attached = new AtomicReference<>();
+  void attachClosedOnAnotherThreadFailsLoudlyAndTheRightCloseStillDetaches() throws Exception {
+    ExecutorService pool = Executors.newSingleThreadExecutor(r -> new Thread(r, "pool-1"));
     try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).requestId("hopper").open()) {
-      onOwnThread(() -> attached.set(scope.makeCurrent()));
-      attached.get().close();
+      Scope attached = pool.submit(scope::makeCurrent).get(10, TimeUnit.SECONDS);
+
+      assertThatThrownBy(attached::close)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("pool-1").hasMessageContaining(Thread.currentThread().getName());
+      assertThat(leaksOf(LeakReport.Kind.ATTACH_CLOSED_ON_OTHER_THREAD)).singleElement()
+          .satisfies(l -> assertThat(l.description()).contains("hopper").contains("closed on " + Thread.currentThread().getName()));
+      assertThat(pool.submit(() -> RequestCtx.current().requestId()).get(10, TimeUnit.SECONDS))
+          .as("still attached on the thread that attached it").isEqualTo("hopper");
+
+      pool.submit(attached::close).get(10, TimeUnit.SECONDS);
+
+      assertThat(pool.submit(() -> Context.current() == Context.root()).get(10, TimeUnit.SECONDS))
+          .as("the pool thread is clean again").isTrue();
+    } finally {
+      pool.shutdown();
     }
-    assertThat(leaksOf(LeakReport.Kind.ATTACH_CLOSED_ON_OTHER_THREAD)).singleElement()
-        .satisfies(l -> assertThat(l.description()).contains("hopper").contains("closed on main"));
   }
 
   @Test
@@ -146,7 +160,7 @@ class LeakDetectionTest {
     try {
       try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).requestId("busy").open();
           Scope ignored = scope.makeCurrent()) {
-        CtxExecutors.wrap(pool, CtxExecutors.OnCancel.LET_RUN).execute(() -> {
+        CtxExecutors.wrap(pool).execute(() -> {
           running.countDown();
           try {
             release.await(10, TimeUnit.SECONDS);

@@ -3,13 +3,21 @@ package io.reqctx;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.reqctx.internal.registry.TierRegistry;
 import io.reqctx.testing.StrictLeakExtension;
 import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(StrictLeakExtension.class)
 class TierTest {
+
+  @AfterEach
+  void forgetTheTiersDefinedHere() { // the registry is JVM-wide: leave nothing for later test classes
+    TierRegistry.forget("database-test");
+    TierRegistry.forget("queue-test");
+  }
 
   @Test
   void defaultsAreOrderedWithTheirCaps() {
@@ -37,5 +45,16 @@ class TierTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("reqctx-tier");
     assertThatThrownBy(() -> Tier.define("zero", 1, Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("positive cap");
+  }
+
+  @Test
+  void aForgottenTierIsNoLongerFoundAndTheBuiltInOnesCannotBeForgotten() {
+    Tier.define("forgotten-test", 30, Duration.ofMillis(100));
+
+    TierRegistry.forget("forgotten-test");
+
+    assertThat(Tier.forName("forgotten-test")).isEmpty();
+    assertThatThrownBy(() -> TierRegistry.forget("cache")).isInstanceOf(IllegalArgumentException.class);
+    assertThat(Tier.forName("cache")).containsSame(Tier.CACHE);
   }
 }

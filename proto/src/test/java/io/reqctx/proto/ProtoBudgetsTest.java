@@ -17,6 +17,7 @@ import io.grpc.ServiceDescriptor;
 import io.grpc.stub.ServerCalls;
 import io.reqctx.Callee;
 import io.reqctx.Tier;
+import io.reqctx.internal.registry.TierRegistry;
 import io.reqctx.proto.v1.BudgetProto;
 import io.reqctx.proto.v1.MethodBudget;
 import io.reqctx.samples.proto.CacheServiceGrpc;
@@ -109,8 +110,12 @@ class ProtoBudgetsTest {
         .method("Append", budget("proto-test-database", 300))
         .build();
 
-    assertThat(ProtoBudgets.fromService(service).get("test.dynamic.v1.Ledger/Append"))
-        .isEqualTo(Callee.of("test.dynamic.v1.Ledger/Append", database, Duration.ofMillis(300)));
+    try {
+      assertThat(ProtoBudgets.fromService(service).get("test.dynamic.v1.Ledger/Append"))
+          .isEqualTo(Callee.of("test.dynamic.v1.Ledger/Append", database, Duration.ofMillis(300)));
+    } finally {
+      TierRegistry.forget("proto-test-database"); // the registry is JVM-wide: leave nothing behind
+    }
   }
 
   @Test

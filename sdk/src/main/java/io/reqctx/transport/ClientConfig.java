@@ -7,6 +7,7 @@ import io.opentelemetry.api.OpenTelemetry;
 import io.reqctx.BudgetPolicy;
 import io.reqctx.Callee;
 import io.reqctx.Tier;
+import io.reqctx.internal.telemetry.ConfiguredOpenTelemetry;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -34,7 +35,7 @@ public final class ClientConfig {
     this.calleeTier = b.calleeTier;
     this.trusted = b.trusted;
     this.policy = b.policy;
-    this.openTelemetry = b.openTelemetry != null ? b.openTelemetry : GlobalOpenTelemetry.get();
+    this.openTelemetry = ConfiguredOpenTelemetry.of(b.openTelemetry);
     this.methodCallees = b.methodCallees;
     this.spans = b.spans;
   }
@@ -59,7 +60,11 @@ public final class ClientConfig {
     return policy;
   }
 
-  /** Where the propagator and the tracer come from. */
+  /**
+   * Where the propagator, the tracer and the meter come from: the instance given to {@link
+   * Builder#openTelemetry}, or else {@link GlobalOpenTelemetry}'s, resolved at each use and never
+   * when the config is built (until the application sets the global, calls use a no-op).
+   */
   public OpenTelemetry openTelemetry() {
     return openTelemetry;
   }
@@ -104,7 +109,11 @@ public final class ClientConfig {
       return this;
     }
 
-    /** The OpenTelemetry instance for propagation and spans (default {@link GlobalOpenTelemetry#get()}). */
+    /**
+     * The OpenTelemetry instance for propagation, spans and metrics. Without it the config uses the
+     * global instance as it is when each call is made ({@link GlobalOpenTelemetry#isSet()}, then
+     * {@link GlobalOpenTelemetry#get()}), so it may be built before the application sets the global.
+     */
     public Builder openTelemetry(OpenTelemetry openTelemetry) {
       this.openTelemetry = requireNonNull(openTelemetry, "openTelemetry");
       return this;

@@ -9,6 +9,7 @@ import io.reqctx.Callee;
 import io.reqctx.CtxKey;
 import io.reqctx.Ticker;
 import io.reqctx.Tier;
+import io.reqctx.internal.telemetry.ConfiguredOpenTelemetry;
 import java.util.List;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
@@ -46,7 +47,7 @@ public final class ServerConfig {
     this.policy = b.policy;
     this.acceptedKeys = b.acceptedKeys;
     this.maxHops = b.maxHops;
-    this.openTelemetry = b.openTelemetry != null ? b.openTelemetry : GlobalOpenTelemetry.get();
+    this.openTelemetry = ConfiguredOpenTelemetry.of(b.openTelemetry);
     this.methodBudgets = b.methodBudgets;
     this.ticker = b.ticker;
     this.spans = b.spans;
@@ -83,7 +84,11 @@ public final class ServerConfig {
     return maxHops;
   }
 
-  /** Where the propagator and the tracer come from. */
+  /**
+   * Where the propagator, the tracer and the meter come from: the instance given to {@link
+   * Builder#openTelemetry}, or else {@link GlobalOpenTelemetry}'s, resolved at each use and never
+   * when the config is built (until the application sets the global, calls use a no-op).
+   */
   public OpenTelemetry openTelemetry() {
     return openTelemetry;
   }
@@ -158,7 +163,11 @@ public final class ServerConfig {
       return this;
     }
 
-    /** The OpenTelemetry instance for propagation and spans (default {@link GlobalOpenTelemetry#get()}). */
+    /**
+     * The OpenTelemetry instance for propagation, spans and metrics. Without it the config uses the
+     * global instance as it is when each call is made ({@link GlobalOpenTelemetry#isSet()}, then
+     * {@link GlobalOpenTelemetry#get()}), so it may be built before the application sets the global.
+     */
     public Builder openTelemetry(OpenTelemetry openTelemetry) {
       this.openTelemetry = requireNonNull(openTelemetry, "openTelemetry");
       return this;

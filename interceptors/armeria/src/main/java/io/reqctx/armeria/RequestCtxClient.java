@@ -15,6 +15,7 @@ import io.reqctx.transport.ClientConfig;
 import io.reqctx.internal.transport.OutboundCall;
 import io.reqctx.transport.Rejection;
 import io.reqctx.internal.wire.BudgetMillis;
+import io.reqctx.internal.wire.WireHeaders;
 import java.time.Duration;
 import java.util.function.Function;
 
@@ -79,7 +80,7 @@ public final class RequestCtxClient extends SimpleDecoratingHttpClient {
     RequestHeadersBuilder headers = req.headers().toBuilder();
     ArmeriaHeaders.removeReqctxHeaders(headers);
     outbound.writeHeaders(headers::set);
-    headers.set(BudgetMillis.HEADER, BudgetMillis.format(budget.toMillis()));
+    headers.set(WireHeaders.BUDGET_MS, BudgetMillis.format(budget.toMillis()));
     HttpRequest budgeted = req.withHeaders(headers.build());
     armeriaCtx.updateRequest(budgeted);
 

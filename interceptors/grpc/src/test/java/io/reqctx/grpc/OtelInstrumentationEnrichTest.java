@@ -120,7 +120,7 @@ class OtelInstrumentationEnrichTest {
 
     assertThat(attributes(serviceServer)).contains("reqctx.tier=service", "reqctx.budget.inbound_ms", "reqctx.outcome=ok");
     assertThat(attributes(cacheServer)).contains("reqctx.tier=cache", "reqctx.hop=2");
-    assertThat(attributes(toCacheClient)).contains("reqctx.callee_tier=cache", "reqctx.budget.outbound_ms");
+    assertThat(attributes(toCacheClient)).contains("reqctx.callee.tier=cache", "reqctx.budget.outbound_ms");
 
     Seen atService = seen.get("service");
     Seen atCache = seen.get("cache");

@@ -31,7 +31,7 @@ final class Attempts {
     return () -> {
       try {
         // Bound to the attempt's ctx (current here): interrupted if the attempt's budget ends while it runs.
-        return CompletableFuture.completedFuture(CtxExecutors.wrap(task).call());
+        return CompletableFuture.completedFuture(CtxExecutors.wrap(task, CtxExecutors.OnCancel.INTERRUPT).call());
       } catch (Exception e) {
         return CompletableFuture.failedFuture(e);
       }

@@ -1,9 +1,14 @@
 package io.reqctx.internal.telemetry;
 
+import static io.reqctx.internal.telemetry.TelemetryAttributes.CALLEE_TIER;
+import static io.reqctx.internal.telemetry.TelemetryAttributes.KEY;
+import static io.reqctx.internal.telemetry.TelemetryAttributes.LEAK_KIND;
+import static io.reqctx.internal.telemetry.TelemetryAttributes.REASON;
+import static io.reqctx.internal.telemetry.TelemetryAttributes.SIDE;
+import static io.reqctx.internal.telemetry.TelemetryAttributes.TIER;
 import static java.util.Objects.requireNonNull;
 
 import io.opentelemetry.api.OpenTelemetry;
-import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.api.metrics.LongCounter;
@@ -23,50 +28,27 @@ import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 
+
 /**
- * Every reqctx metric, through the OpenTelemetry metrics API (meter {@code io.reqctx}):
+ * Every reqctx metric, through the OpenTelemetry metrics API (meter {@code io.reqctx}); names, units and
+ * attributes are listed in docs/OBSERVABILITY.md.
  *
- * <table>
- *   <caption>Instruments</caption>
- *   <tr><th>name</th><th>kind, unit</th><th>attributes</th><th>recorded by</th></tr>
- *   <tr><td>{@code reqctx.budget.at_arrival}</td><td>histogram, ms</td><td>tier</td><td>transports, per inbound call</td></tr>
- *   <tr><td>{@code reqctx.propagation.depth}</td><td>histogram, {hop}</td><td>tier</td><td>transports, per inbound call</td></tr>
- *   <tr><td>{@code reqctx.deadline_exceeded}</td><td>counter</td><td>tier, side (server, client)</td><td>transports</td></tr>
- *   <tr><td>{@code reqctx.rejections}</td><td>counter</td><td>tier, callee.tier, reason (budget_too_small, tier_violation)</td><td>client transports, per call refused before it was sent</td></tr>
- *   <tr><td>{@code reqctx.tier_violations}</td><td>counter</td><td>tier, callee.tier</td><td>client transports</td></tr>
- *   <tr><td>{@code reqctx.cancellations}</td><td>counter</td><td>tier, cause (deadline, cancelled, error)</td><td>scope observer</td></tr>
- *   <tr><td>{@code reqctx.work_after_cancel}</td><td>histogram, ms</td><td>tier</td><td>scope observer: time a scope stayed open after it was cancelled</td></tr>
- *   <tr><td>{@code reqctx.leaks}</td><td>counter</td><td>kind</td><td>scope observer</td></tr>
- *   <tr><td>{@code reqctx.dropped_values}</td><td>counter</td><td>key</td><td>scope observer: undecodable or oversized inbound values</td></tr>
- * </table>
- *
- * <p>Transports record their metrics on the instance for their configured {@code OpenTelemetry}. The
- * scope-level metrics need one {@link #install} at start-up, since scopes are not tied to a transport.
+ * <p>One instance per transport config, held by its {@link ConfiguredOpenTelemetry} and so by nothing
+ * static: the transport kernel records the per-call metrics on it, and gives it to each inbound scope it
+ * opens as that scope's observer ({@code CancellableCtx.Builder.observer}), so the scope-level metrics
+ * (cancellations, work after cancel, leaks) of transports' scopes and their children need no install
+ * step.
  *
  * <pre>{@code
- * OpenTelemetry otel = ...;
- * CtxObserver.Registration metrics = Metrics.install(otel);   // once, at start-up
- * Metrics.of(otel).recordArrival(Tier.SERVICE, Duration.ofMillis(870), 2);
+ * Metrics metrics = Metrics.of(serverConfig.openTelemetry());
+ * metrics.recordArrival(Tier.SERVICE, Duration.ofMillis(870), 2);
  * }</pre>
  */
 public final class Metrics implements CtxObserver {
-  /** The tier of the hop that records. */
-  public static final AttributeKey<String> TIER = AttributeKey.stringKey("reqctx.tier");
-  /** The tier of the callee of an outgoing call. */
-  public static final AttributeKey<String> CALLEE_TIER = AttributeKey.stringKey("reqctx.callee.tier");
-  /** {@code server} or {@code client}. */
-  public static final AttributeKey<String> SIDE = AttributeKey.stringKey("reqctx.side");
-  /** Why a call was refused, or what cancelled a scope. */
-  public static final AttributeKey<String> REASON = AttributeKey.stringKey("reqctx.reason");
-  /** A leak kind. */
-  public static final AttributeKey<String> KIND = AttributeKey.stringKey("reqctx.leak.kind");
-  /** A propagated key's name. */
-  public static final AttributeKey<String> KEY = AttributeKey.stringKey("reqctx.key");
-
-  private static final Map<OpenTelemetry, Metrics> BY_OTEL = new ConcurrentHashMap<>();
   private static final List<Double> MS_BUCKETS =
       List.of(1d, 5d, 10d, 25d, 50d, 100d, 250d, 500d, 800d, 1000d, 2000d, 3000d, 5000d);
 
+  private final OpenTelemetry source;
   private final Map<Tier, Attributes> tierAttributes = new ConcurrentHashMap<>();
   private final DoubleHistogram budgetAtArrival;
   private final LongHistogram depth;
@@ -78,7 +60,9 @@ public final class Metrics implements CtxObserver {
   private final LongCounter leaks;
   private final LongCounter droppedValues;
 
-  private Metrics(Meter meter) {
+  private Metrics(OpenTelemetry source) {
+    this.source = source;
+    Meter meter = source.getMeter("io.reqctx");
     budgetAtArrival = meter.histogramBuilder("reqctx.budget.at_arrival").setUnit("ms")
         .setDescription("Budget a hop received, after its own caps").setExplicitBucketBoundariesAdvice(MS_BUCKETS).build();
     depth = meter.histogramBuilder("reqctx.propagation.depth").ofLongs().setUnit("{hop}")
@@ -98,15 +82,22 @@ public final class Metrics implements CtxObserver {
         .setDescription("Inbound typed values dropped as undecodable or oversized").build();
   }
 
-  /** The metrics recorded through {@code openTelemetry} (one instance per OpenTelemetry). */
+  /**
+   * The metrics recorded through {@code openTelemetry}: for a config's {@link ConfiguredOpenTelemetry}
+   * the instance it holds; for any other, a new instance (its instruments are built on every call).
+   */
   public static Metrics of(OpenTelemetry openTelemetry) {
     requireNonNull(openTelemetry, "openTelemetry");
-    return BY_OTEL.computeIfAbsent(openTelemetry, otel -> new Metrics(otel.getMeter("io.reqctx")));
+    return openTelemetry instanceof ConfiguredOpenTelemetry configured ? configured.metrics() : create(openTelemetry);
   }
 
-  /** Records the scope-level metrics through {@code openTelemetry} until the registration is closed. */
-  public static CtxObserver.Registration install(OpenTelemetry openTelemetry) {
-    return CtxObserver.register(of(openTelemetry));
+  static Metrics create(OpenTelemetry openTelemetry) {
+    return new Metrics(openTelemetry);
+  }
+
+  /** The OpenTelemetry these metrics record through. */
+  OpenTelemetry source() {
+    return source;
   }
 
   /** An inbound call arrived with {@code budget} after the hop's own rules, {@code hops} hops from its origin. */
@@ -156,7 +147,7 @@ public final class Metrics implements CtxObserver {
 
   @Override
   public void onLeak(LeakReport leak) {
-    leaks.add(1, Attributes.of(KIND, leak.kind().name().toLowerCase(Locale.ROOT)));
+    leaks.add(1, Attributes.of(LEAK_KIND, leak.kind().name().toLowerCase(Locale.ROOT)));
   }
 
   @Override

@@ -117,10 +117,11 @@ final class InboundCallImpl implements InboundCall {
             .requestId(RequestId.isValid(requestId) ? requestId : RequestId.generate())
             .hopCount(hops)
             .inboundAttempt(attempt)
-            .spanContext(span.getSpanContext());
+            .spanContext(span.getSpanContext())
+            .observer(Metrics.of(config.openTelemetry())); // scope-level metrics of this call's scope tree
     for (CtxKey<?> key : config.acceptedKeys()) {
       if (trusted || !key.isSensitive()) {
-        addValue(builder, key, headers.single(key.headerName()));
+        addValue(builder, key, headers.single(key.headerName()), Metrics.of(config.openTelemetry()));
       }
     }
     CancellableCtx scope = builder.open();
@@ -133,13 +134,16 @@ final class InboundCallImpl implements InboundCall {
         Metrics.of(config.openTelemetry()), scope, span, config.spans(), context, budget, callerTier, rejection(config, method, budget, hops, inboundRemaining));
   }
 
-  private static <T> void addValue(CancellableCtx.Builder builder, CtxKey<T> key, @Nullable String wireValue) {
+  private static <T> void addValue(
+      CancellableCtx.Builder builder, CtxKey<T> key, @Nullable String wireValue, Metrics metrics) {
     if (wireValue == null) {
       return;
     }
     T value = key.decodeFromWire(wireValue);
     if (value != null) {
       builder.value(key, value);
+    } else {
+      metrics.onDroppedValue(key, "undecodable or oversized");
     }
   }
 

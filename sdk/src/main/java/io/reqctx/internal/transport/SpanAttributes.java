@@ -7,21 +7,23 @@ import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
 import io.reqctx.DeadlineExceededException;
+import io.reqctx.internal.telemetry.TelemetryAttributes;
 
 /** The span attributes reqctx records, and the one way a span is ended with an outcome. */
 final class SpanAttributes {
   static final String TRACER_NAME = "io.reqctx";
-  static final AttributeKey<String> TIER = AttributeKey.stringKey("reqctx.tier");
-  static final AttributeKey<String> CALLER_TIER = AttributeKey.stringKey("reqctx.caller_tier");
-  static final AttributeKey<String> CALLEE_TIER = AttributeKey.stringKey("reqctx.callee_tier");
-  static final AttributeKey<Long> HOP = AttributeKey.longKey("reqctx.hop");
-  static final AttributeKey<Long> INBOUND_BUDGET_MS = AttributeKey.longKey("reqctx.budget.inbound_ms");
-  static final AttributeKey<Long> OUTBOUND_BUDGET_MS = AttributeKey.longKey("reqctx.budget.outbound_ms");
-  static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("reqctx.outcome");
+  // The names are defined, for spans and metrics alike, in TelemetryAttributes.
+  static final AttributeKey<String> TIER = TelemetryAttributes.TIER;
+  static final AttributeKey<String> CALLER_TIER = TelemetryAttributes.CALLER_TIER;
+  static final AttributeKey<String> CALLEE_TIER = TelemetryAttributes.CALLEE_TIER;
+  static final AttributeKey<Long> HOP = TelemetryAttributes.HOP;
+  static final AttributeKey<Long> INBOUND_BUDGET_MS = TelemetryAttributes.INBOUND_BUDGET_MS;
+  static final AttributeKey<Long> OUTBOUND_BUDGET_MS = TelemetryAttributes.OUTBOUND_BUDGET_MS;
+  static final AttributeKey<String> OUTCOME = TelemetryAttributes.OUTCOME;
 
   private SpanAttributes() {}
 
-  static final AttributeKey<String> CAUSE = AttributeKey.stringKey("reqctx.cause");
+  static final AttributeKey<String> CAUSE = TelemetryAttributes.CAUSE;
 
   /**
    * Records the outcome; ends the span only when reqctx created it. An enriched span gets the outcome

@@ -16,8 +16,6 @@ import org.jspecify.annotations.Nullable;
  */
 public final class AttemptNumber {
 
-  /** The header name, {@value}. */
-  public static final String HEADER = WireHeaders.ATTEMPT;
 
   /** Maximum number of digits. */
   public static final int MAX_DIGITS = 3;

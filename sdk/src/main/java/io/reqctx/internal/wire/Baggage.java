@@ -42,8 +42,6 @@ import org.jspecify.annotations.Nullable;
  */
 public record Baggage(List<Entry> entries) {
 
-  /** The header name, {@value}. */
-  public static final String HEADER = WireHeaders.BAGGAGE;
 
   /** The most entries kept (the spec's propagation minimum). */
   public static final int MAX_MEMBERS = 64;

@@ -17,8 +17,6 @@ import org.jspecify.annotations.Nullable;
  */
 public final class BudgetMillis {
 
-  /** The header name, {@value}. */
-  public static final String HEADER = WireHeaders.BUDGET_MS;
 
   /** Maximum number of digits. */
   public static final int MAX_DIGITS = 9;

@@ -21,8 +21,6 @@ import org.jspecify.annotations.Nullable;
  */
 public final class EnvoyExpectedTimeout {
 
-  /** The header name, {@value}. */
-  public static final String HEADER = WireHeaders.ENVOY_EXPECTED_RQ_TIMEOUT_MS;
 
   /** Maximum number of digits accepted. */
   public static final int MAX_DIGITS = 9;

@@ -23,8 +23,6 @@ import org.jspecify.annotations.Nullable;
  */
 public final class GrpcTimeout {
 
-  /** The header name, {@value}. */
-  public static final String HEADER = WireHeaders.GRPC_TIMEOUT;
 
   /** The protocol's limit on TimeoutValue digits. */
   public static final int MAX_DIGITS = 8;

@@ -16,8 +16,6 @@ import org.jspecify.annotations.Nullable;
  */
 public final class HopCount {
 
-  /** The header name, {@value}. */
-  public static final String HEADER = WireHeaders.HOP;
 
   /** Maximum number of digits. */
   public static final int MAX_DIGITS = 5;

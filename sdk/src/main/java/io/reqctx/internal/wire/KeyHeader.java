@@ -27,8 +27,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class KeyHeader {
 
-  /** The header-name prefix, {@value}. */
-  public static final String PREFIX = WireHeaders.KEY_PREFIX;
+  private static final String PREFIX = WireHeaders.KEY_PREFIX;
 
   /** Longest key name. */
   public static final int MAX_KEY_NAME_LENGTH = 48;

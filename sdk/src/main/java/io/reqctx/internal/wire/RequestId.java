@@ -17,8 +17,6 @@ import org.jspecify.annotations.Nullable;
  */
 public final class RequestId {
 
-  /** The header name, {@value}. */
-  public static final String HEADER = WireHeaders.REQUEST_ID;
 
   /** Longest id accepted. */
   public static final int MAX_LENGTH = 128;

@@ -16,8 +16,6 @@ import org.jspecify.annotations.Nullable;
  */
 public final class TierName {
 
-  /** The header name, {@value}. */
-  public static final String HEADER = WireHeaders.TIER;
 
   /** Longest tier name. */
   public static final int MAX_LENGTH = 32;

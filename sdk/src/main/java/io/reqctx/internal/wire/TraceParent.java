@@ -36,8 +36,6 @@ import org.jspecify.annotations.Nullable;
  */
 public record TraceParent(String traceId, String parentId, int flags) {
 
-  /** The header name, {@value}. */
-  public static final String HEADER = WireHeaders.TRACEPARENT;
 
   /** The caller may have recorded trace data. */
   public static final int FLAG_SAMPLED = 0x01;

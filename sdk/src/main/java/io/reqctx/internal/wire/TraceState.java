@@ -39,8 +39,6 @@ import org.jspecify.annotations.Nullable;
  */
 public record TraceState(List<Member> members) {
 
-  /** The header name, {@value}. */
-  public static final String HEADER = WireHeaders.TRACESTATE;
 
   /** The most entries a list may hold. */
   public static final int MAX_MEMBERS = 32;

@@ -12,7 +12,6 @@ import io.reqctx.BudgetPolicy;
 import io.reqctx.CtxKey;
 import io.reqctx.KeyCodec;
 import io.reqctx.CancellableCtx;
-import io.reqctx.CtxObserver;
 import io.reqctx.Tier;
 import io.reqctx.testing.ContextHygieneExtension;
 import io.reqctx.testing.FakeTicker;
@@ -27,6 +26,7 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -39,12 +39,10 @@ class MetricsTest {
   private final InMemoryMetricReader reader = InMemoryMetricReader.create();
   private final OpenTelemetrySdk otel = OpenTelemetrySdk.builder()
       .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(reader).build()).build();
-  private final CtxObserver.Registration installed = Metrics.install(otel);
   private final FakeTicker ticker = new FakeTicker();
 
   @AfterEach
-  void uninstall() {
-    installed.close();
+  void shutDown() {
     otel.close();
   }
 
@@ -75,17 +73,17 @@ class MetricsTest {
     }
 
     Collection<MetricData> metrics = reader.collectAllMetrics();
-    assertThat(histogramSum(metrics, "reqctx.budget.at_arrival", Attributes.of(Metrics.TIER, "service")))
+    assertThat(histogramSum(metrics, "reqctx.budget.at_arrival", Attributes.of(TelemetryAttributes.TIER, "service")))
         .isEqualTo(700.0);
-    assertThat(histogramSum(metrics, "reqctx.propagation.depth", Attributes.of(Metrics.TIER, "service")))
+    assertThat(histogramSum(metrics, "reqctx.propagation.depth", Attributes.of(TelemetryAttributes.TIER, "service")))
         .isEqualTo(2.0);
     assertThat(counter(metrics, "reqctx.deadline_exceeded",
-        Attributes.of(Metrics.TIER, "service", Metrics.SIDE, "server"))).isEqualTo(1);
+        Attributes.of(TelemetryAttributes.TIER, "service", TelemetryAttributes.SIDE, "server"))).isEqualTo(1);
     assertThat(counter(metrics, "reqctx.tier_violations",
-        Attributes.of(Metrics.TIER, "cache", Metrics.CALLEE_TIER, "service"))).isEqualTo(1);
-    assertThat(counter(metrics, "reqctx.dropped_values", Attributes.of(Metrics.KEY, "quota-metric"))).isEqualTo(1);
+        Attributes.of(TelemetryAttributes.TIER, "cache", TelemetryAttributes.CALLEE_TIER, "service"))).isEqualTo(1);
+    assertThat(counter(metrics, "reqctx.dropped_values", Attributes.of(TelemetryAttributes.KEY, "quota-metric"))).isEqualTo(1);
     assertThat(counter(metrics, "reqctx.cancellations",
-        Attributes.of(Metrics.TIER, "service", Metrics.REASON, "deadline"))).isEqualTo(1);
+        Attributes.of(TelemetryAttributes.TIER, "service", TelemetryAttributes.REASON, "deadline"))).isEqualTo(1);
   }
 
   @Test
@@ -97,31 +95,44 @@ class MetricsTest {
       assertThat(call.rejection()).isNotNull();
     }
     assertThat(counter(reader.collectAllMetrics(), "reqctx.rejections", Attributes.of(
-        Metrics.TIER, "service", Metrics.CALLEE_TIER, "cache", Metrics.REASON, "budget_too_small")))
+        TelemetryAttributes.TIER, "service", TelemetryAttributes.CALLEE_TIER, "cache", TelemetryAttributes.REASON, "budget_too_small")))
         .isEqualTo(1);
   }
 
   @Test
-  void cancelledScopesRecordTheWorkDoneAfterTheCancel() {
-    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.CACHE).ticker(ticker).budget(Duration.ofSeconds(1)).open()) {
-      scope.cancel();
+  void aTransportsCancelledScopeRecordsTheWorkDoneAfterTheCancelWithoutAnyInstallStep() {
+    ServerConfig config = ServerConfig.builder(Tier.CACHE, Trust.TRUSTED).openTelemetry(otel).ticker(ticker).build();
+    try (InboundCall call = InboundCall.open(config, headers(Map.of()), "cache/Get", Duration.ofSeconds(1))) {
+      call.cancel(new CancellationException("caller left"));
       ticker.advance(Duration.ofMillis(120)); // the handler ignores the cancel for 120 ms
     }
     Collection<MetricData> metrics = reader.collectAllMetrics();
-    assertThat(histogramSum(metrics, "reqctx.work_after_cancel", Attributes.of(Metrics.TIER, "cache")))
+    assertThat(histogramSum(metrics, "reqctx.work_after_cancel", Attributes.of(TelemetryAttributes.TIER, "cache")))
         .isEqualTo(120.0);
     assertThat(counter(metrics, "reqctx.cancellations",
-        Attributes.of(Metrics.TIER, "cache", Metrics.REASON, "cancelled"))).isEqualTo(1);
+        Attributes.of(TelemetryAttributes.TIER, "cache", TelemetryAttributes.REASON, "cancelled"))).isEqualTo(1);
+  }
+
+  @Test
+  void childScopesOfATransportsScopeRecordThroughTheSameOpenTelemetry() {
+    ServerConfig config = ServerConfig.builder(Tier.SERVICE, Trust.TRUSTED).openTelemetry(otel).ticker(ticker).build();
+    try (InboundCall call = InboundCall.open(config, headers(Map.of()), "svc/Get", Duration.ofSeconds(1));
+        CancellableCtx cacheWork = CancellableCtx.childOf(call.ctx(), Tier.CACHE)) {
+      cacheWork.cancel(new CancellationException("cache call abandoned"));
+    }
+    assertThat(counter(reader.collectAllMetrics(), "reqctx.cancellations",
+        Attributes.of(TelemetryAttributes.TIER, "cache", TelemetryAttributes.REASON, "cancelled"))).isEqualTo(1);
   }
 
   @Test
   @SuppressWarnings("MustBeClosedChecker") // the leak under test
-  void leaksAreCountedByKind() {
-    CancellableCtx parent = CancellableCtx.newRoot(Tier.SERVICE).open();
-    parent.child(Tier.CACHE);
-    parent.close();
+  void leaksInATransportsScopeTreeAreCountedByKind() {
+    ServerConfig config = ServerConfig.builder(Tier.SERVICE, Trust.TRUSTED).openTelemetry(otel).ticker(ticker).build();
+    try (InboundCall call = InboundCall.open(config, headers(Map.of()), "svc/Get", Duration.ofSeconds(1))) {
+      CancellableCtx.childOf(call.ctx(), Tier.CACHE); // never closed
+    }
     assertThat(counter(reader.collectAllMetrics(), "reqctx.leaks",
-        Attributes.of(Metrics.KIND, "child_open_at_parent_close"))).isEqualTo(1);
+        Attributes.of(TelemetryAttributes.LEAK_KIND, "child_open_at_parent_close"))).isEqualTo(1);
   }
 
   private static MetricData metric(Collection<MetricData> metrics, String name) {

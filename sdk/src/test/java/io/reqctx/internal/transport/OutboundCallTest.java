@@ -65,7 +65,7 @@ class OutboundCallTest {
         .containsKey("traceparent").doesNotContainKey("reqctx-key-local").doesNotContainKey("grpc-timeout");
     assertThat(spans.getFinishedSpanItems()).hasSize(1);
     assertThat(spans.getFinishedSpanItems().get(0).getAttributes().asMap().toString())
-        .contains("reqctx.outcome=ok", "reqctx.budget.outbound_ms=800", "reqctx.callee_tier=cache");
+        .contains("reqctx.outcome=ok", "reqctx.budget.outbound_ms=800", "reqctx.callee.tier=cache");
   }
 
   @Test

@@ -51,8 +51,4 @@ class AttemptNumberTest {
     }
   }
 
-  @Test
-  void headerNameIsTheSharedConstant() {
-    assertThat(AttemptNumber.HEADER).isSameAs(WireHeaders.ATTEMPT).isEqualTo("reqctx-attempt");
-  }
 }

@@ -230,10 +230,6 @@ class BaggageTest {
     assertThatIllegalArgumentException().isThrownBy(() -> new Baggage.Property("p", "a,b"));
   }
 
-  @Test
-  void headerNameIsTheSharedConstant() {
-    assertThat(Baggage.HEADER).isSameAs(WireHeaders.BAGGAGE).isEqualTo("baggage");
-  }
 
   private static String members(int from, int to) {
     return IntStream.rangeClosed(from, to).mapToObj(i -> "k" + i + "=v").collect(Collectors.joining(","));

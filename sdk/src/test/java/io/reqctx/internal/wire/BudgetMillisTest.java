@@ -63,8 +63,4 @@ class BudgetMillisTest {
     }
   }
 
-  @Test
-  void headerNameIsTheSharedConstant() {
-    assertThat(BudgetMillis.HEADER).isSameAs(WireHeaders.BUDGET_MS).isEqualTo("reqctx-budget-ms");
-  }
 }

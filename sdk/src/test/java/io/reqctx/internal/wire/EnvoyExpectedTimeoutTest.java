@@ -34,10 +34,4 @@ class EnvoyExpectedTimeoutTest {
     assertThat(EnvoyExpectedTimeout.parseMillis(null)).isEmpty();
   }
 
-  @Test
-  void headerNameIsTheSharedConstant() {
-    assertThat(EnvoyExpectedTimeout.HEADER)
-        .isSameAs(WireHeaders.ENVOY_EXPECTED_RQ_TIMEOUT_MS)
-        .isEqualTo("x-envoy-expected-rq-timeout-ms");
-  }
 }

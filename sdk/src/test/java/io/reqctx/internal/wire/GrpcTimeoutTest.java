@@ -159,10 +159,6 @@ class GrpcTimeoutTest {
     }
   }
 
-  @Test
-  void headerNameIsTheSharedConstant() {
-    assertThat(GrpcTimeout.HEADER).isSameAs(WireHeaders.GRPC_TIMEOUT).isEqualTo("grpc-timeout");
-  }
 
   private static long unitNanos(String header) {
     switch (header.charAt(header.length() - 1)) {

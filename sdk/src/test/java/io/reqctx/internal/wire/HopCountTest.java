@@ -52,8 +52,4 @@ class HopCountTest {
     }
   }
 
-  @Test
-  void headerNameIsTheSharedConstant() {
-    assertThat(HopCount.HEADER).isSameAs(WireHeaders.HOP).isEqualTo("reqctx-hop");
-  }
 }

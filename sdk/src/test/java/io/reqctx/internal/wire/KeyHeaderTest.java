@@ -161,9 +161,4 @@ class KeyHeaderTest {
       assertThat(KeyHeader.decodeValue(encoded, Integer.MAX_VALUE)).isEqualTo(value);
     }
   }
-
-  @Test
-  void prefixIsTheSharedConstant() {
-    assertThat(KeyHeader.PREFIX).isSameAs(WireHeaders.KEY_PREFIX).isEqualTo("reqctx-key-");
-  }
 }

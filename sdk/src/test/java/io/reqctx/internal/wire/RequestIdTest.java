@@ -70,8 +70,4 @@ class RequestIdTest {
     assertThat(seen).hasSize(10_000);
   }
 
-  @Test
-  void headerNameIsTheSharedConstant() {
-    assertThat(RequestId.HEADER).isSameAs(WireHeaders.REQUEST_ID).isEqualTo("x-request-id");
-  }
 }

@@ -55,8 +55,4 @@ class TierNameTest {
     assertThat(TierName.parse(tier)).isSameAs(tier);
   }
 
-  @Test
-  void headerNameIsTheSharedConstant() {
-    assertThat(TierName.HEADER).isSameAs(WireHeaders.TIER).isEqualTo("reqctx-tier");
-  }
 }

@@ -213,8 +213,4 @@ class TraceParentTest {
         .isThrownBy(() -> TraceParent.parse(VALID).withParentId("0000000000000000"));
   }
 
-  @Test
-  void headerNameIsTheSharedConstant() {
-    assertThat(TraceParent.HEADER).isSameAs(WireHeaders.TRACEPARENT).isEqualTo("traceparent");
-  }
 }

@@ -259,10 +259,6 @@ class TraceStateTest {
         .withMessageContaining("33 entries");
   }
 
-  @Test
-  void headerNameIsTheSharedConstant() {
-    assertThat(TraceState.HEADER).isSameAs(WireHeaders.TRACESTATE).isEqualTo("tracestate");
-  }
 
   private static String members(int from, int to) {
     return IntStream.rangeClosed(from, to)

@@ -27,6 +27,9 @@ class WireHeadersTest {
           TierName.class,
           KeyHeader.class);
 
+  /** Codecs that are values (records) rather than holders of static methods. */
+  private static final List<Class<?>> VALUE_CODECS = List.of(TraceParent.class, TraceState.class, Baggage.class);
+
   @ParameterizedTest(name = "{0} is internal")
   @ValueSource(
       strings = {
@@ -66,6 +69,29 @@ class WireHeadersTest {
       String name = (String) field.get(null);
       assertThat(name).as(field.getName()).matches("[a-z0-9_.-]+");
     }
+  }
+
+  @Test
+  void eachHeaderHasOnePublicNameTheOneInWireHeaders() throws IllegalAccessException {
+    List<Class<?>> codecs = new java.util.ArrayList<>(CODECS.subList(1, CODECS.size()));
+    codecs.addAll(VALUE_CODECS);
+    for (Class<?> codec : codecs) {
+      for (Field field : codec.getFields()) {
+        if (field.getType() == String.class && Modifier.isStatic(field.getModifiers())) {
+          assertThat(isAWireHeadersValue((String) field.get(null)))
+              .as(codec.getSimpleName() + "." + field.getName() + " repeats a header name of WireHeaders").isFalse();
+        }
+      }
+    }
+  }
+
+  private static boolean isAWireHeadersValue(String value) throws IllegalAccessException {
+    for (Field field : WireHeaders.class.getFields()) {
+      if (value.equals(field.get(null))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Test

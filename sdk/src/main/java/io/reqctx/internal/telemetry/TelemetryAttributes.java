@@ -1,0 +1,38 @@
+package io.reqctx.internal.telemetry;
+
+import io.opentelemetry.api.common.AttributeKey;
+
+/**
+ * Not API: every attribute name reqctx puts on spans, span events and metrics, in one scheme: the
+ * {@code reqctx.} prefix, then dot-separated namespaces, with {@code _} joining the words of one name
+ * ({@code reqctx.callee.tier}, {@code reqctx.budget.inbound_ms}). docs/OBSERVABILITY.md lists where each
+ * one appears.
+ */
+public final class TelemetryAttributes {
+  private TelemetryAttributes() {}
+
+  /** The tier of the hop that records (spans and metrics). */
+  public static final AttributeKey<String> TIER = AttributeKey.stringKey("reqctx.tier");
+  /** The tier a trusted caller sent (server spans). */
+  public static final AttributeKey<String> CALLER_TIER = AttributeKey.stringKey("reqctx.caller.tier");
+  /** The tier of the callee of an outgoing call (client spans, rejection and tier-violation metrics). */
+  public static final AttributeKey<String> CALLEE_TIER = AttributeKey.stringKey("reqctx.callee.tier");
+  /** The hop count of the request at this hop (spans). */
+  public static final AttributeKey<Long> HOP = AttributeKey.longKey("reqctx.hop");
+  /** The budget an inbound call was given, in milliseconds (server spans). */
+  public static final AttributeKey<Long> INBOUND_BUDGET_MS = AttributeKey.longKey("reqctx.budget.inbound_ms");
+  /** The budget an outgoing call was sent with, in milliseconds (client spans). */
+  public static final AttributeKey<Long> OUTBOUND_BUDGET_MS = AttributeKey.longKey("reqctx.budget.outbound_ms");
+  /** How a call ended (spans). */
+  public static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("reqctx.outcome");
+  /** The first line of a cancellation cause (span events). */
+  public static final AttributeKey<String> CAUSE = AttributeKey.stringKey("reqctx.cause");
+  /** {@code server} or {@code client} (metrics). */
+  public static final AttributeKey<String> SIDE = AttributeKey.stringKey("reqctx.side");
+  /** Why a call was refused, or what cancelled a scope (metrics). */
+  public static final AttributeKey<String> REASON = AttributeKey.stringKey("reqctx.reason");
+  /** A leak kind (metrics). */
+  public static final AttributeKey<String> LEAK_KIND = AttributeKey.stringKey("reqctx.leak.kind");
+  /** A propagated key's name (metrics). */
+  public static final AttributeKey<String> KEY = AttributeKey.stringKey("reqctx.key");
+}
