@@ -2,7 +2,7 @@ package io.reqctx.armeria;
 
 import static java.util.Objects.requireNonNull;
 
-import io.reqctx.transport.Rejection;
+import io.reqctx.Rejection;
 
 /**
  * The failure of an outgoing {@code WebClient} request that {@link RequestCtxClient} did not send: the

@@ -13,7 +13,7 @@ import io.opentelemetry.context.Context;
 import io.reqctx.RequestCtx;
 import io.reqctx.transport.ClientConfig;
 import io.reqctx.internal.transport.OutboundCall;
-import io.reqctx.transport.Rejection;
+import io.reqctx.Rejection;
 import io.reqctx.internal.wire.BudgetMillis;
 import java.time.Duration;
 import java.util.function.Function;

@@ -35,7 +35,7 @@ import io.reqctx.Tier;
 import io.reqctx.testing.FakeTicker;
 import io.reqctx.testing.StrictLeakExtension;
 import io.reqctx.transport.ClientConfig;
-import io.reqctx.transport.Rejection;
+import io.reqctx.Rejection;
 import io.reqctx.transport.ServerConfig;
 import io.reqctx.transport.Trust;
 import java.net.InetSocketAddress;

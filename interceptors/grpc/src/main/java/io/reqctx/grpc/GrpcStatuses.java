@@ -2,8 +2,8 @@ package io.reqctx.grpc;
 
 import io.grpc.Status;
 import io.reqctx.DeadlineExceededException;
-import io.reqctx.transport.Outcome;
-import io.reqctx.transport.Rejection;
+import io.reqctx.Outcome;
+import io.reqctx.Rejection;
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;

@@ -10,7 +10,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerStreamTracer;
 import io.reqctx.internal.transport.HeaderReader;
 import io.reqctx.internal.transport.InboundCall;
-import io.reqctx.transport.Rejection;
+import io.reqctx.Rejection;
 import io.reqctx.transport.ServerConfig;
 import io.reqctx.internal.wire.GrpcTimeout;
 import io.reqctx.internal.wire.WireHeaders;

@@ -11,7 +11,7 @@ import io.grpc.Status;
 import io.opentelemetry.context.Scope;
 import io.reqctx.RequestCtx;
 import io.reqctx.internal.transport.InboundCall;
-import io.reqctx.transport.Outcome;
+import io.reqctx.Outcome;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;

@@ -11,8 +11,8 @@ import io.opentelemetry.api.metrics.LongHistogram;
 import io.opentelemetry.api.metrics.Meter;
 import io.reqctx.OutboundBudget;
 import io.reqctx.CtxKey;
-import io.reqctx.DeadlineExceededException;
 import io.reqctx.LeakReport;
+import io.reqctx.Outcome;
 import io.reqctx.RequestCtx;
 import io.reqctx.CtxObserver;
 import io.reqctx.Tier;
@@ -20,7 +20,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -32,9 +31,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <tr><td>{@code reqctx.budget.at_arrival}</td><td>histogram, ms</td><td>tier</td><td>transports, per inbound call</td></tr>
  *   <tr><td>{@code reqctx.propagation.depth}</td><td>histogram, {hop}</td><td>tier</td><td>transports, per inbound call</td></tr>
  *   <tr><td>{@code reqctx.deadline_exceeded}</td><td>counter</td><td>tier, side (server, client)</td><td>transports</td></tr>
- *   <tr><td>{@code reqctx.rejections}</td><td>counter</td><td>tier, callee.tier, reason (budget_too_small, tier_violation)</td><td>client transports, per call refused before it was sent</td></tr>
+ *   <tr><td>{@code reqctx.rejections}</td><td>counter</td><td>tier, callee.tier, reason (budget_exhausted, tier_violation)</td><td>client transports, per call refused before it was sent</td></tr>
  *   <tr><td>{@code reqctx.tier_violations}</td><td>counter</td><td>tier, callee.tier</td><td>client transports</td></tr>
- *   <tr><td>{@code reqctx.cancellations}</td><td>counter</td><td>tier, cause (deadline, cancelled, error)</td><td>scope observer</td></tr>
+ *   <tr><td>{@code reqctx.cancellations}</td><td>counter</td><td>tier, reason (deadline, cancelled, error)</td><td>scope observer</td></tr>
  *   <tr><td>{@code reqctx.work_after_cancel}</td><td>histogram, ms</td><td>tier</td><td>scope observer: time a scope stayed open after it was cancelled</td></tr>
  *   <tr><td>{@code reqctx.leaks}</td><td>counter</td><td>kind</td><td>scope observer</td></tr>
  *   <tr><td>{@code reqctx.dropped_values}</td><td>counter</td><td>key</td><td>scope observer: undecodable or oversized inbound values</td></tr>
@@ -142,14 +141,26 @@ public final class Metrics implements CtxObserver {
 
   @Override
   public void onCancel(RequestCtx ctx, Throwable cause) {
-    String reason = cause instanceof DeadlineExceededException ? "deadline"
-        : cause instanceof CancellationException ? "cancelled" : "error";
-    cancellations.add(1, Attributes.of(TIER, ctx.tier().name(), REASON, reason));
+    cancellations.add(1, Attributes.of(TIER, ctx.tier().name(), REASON, cancellationReason(cause)));
+  }
+
+  /**
+   * The {@code reqctx.reason} of a cancellation: {@code deadline}, {@code cancelled} (the caller left,
+   * an owner or parent cancelled) or {@code error} (the request failed), as {@link
+   * Outcome#ofCancellation} classifies the cause. Transports translate what their library reports
+   * (a reset stream, a grpc-java or Armeria deadline, a handler's exception) into those causes.
+   */
+  static String cancellationReason(Throwable cause) {
+    return switch (Outcome.ofCancellation(cause)) {
+      case DEADLINE_EXCEEDED -> "deadline";
+      case CANCELLED -> "cancelled";
+      default -> "error";
+    };
   }
 
   @Override
   public void onClose(CtxEnd end) {
-    if (end.outcome() != CtxEnd.Outcome.OK) {
+    if (end.outcome() != Outcome.OK) {
       workAfterCancel.record(end.workAfterCancel().toNanos() / 1e6, Attributes.of(TIER, end.ctx().tier().name()));
     }
   }
