@@ -45,9 +45,11 @@ import org.jspecify.annotations.Nullable;
  *   <li>answers {@code 504 Gateway Timeout} with a one-line plain-text body naming the budget when the
  *       budget runs out before the response started (Armeria's request timeout, the scope's deadline,
  *       a {@link RejectedCallException} for lack of budget, a {@code WebClient} response timeout or a
- *       gRPC {@code DEADLINE_EXCEEDED} from a downstream call); refuses a request that arrives with no
- *       budget left ({@code 504}) or above the hop limit ({@code 508 Loop Detected}) without running
- *       the service;
+ *       gRPC {@code DEADLINE_EXCEEDED} from a downstream call), and {@code 499 Client Closed Request}
+ *       when the request was cancelled because its caller left (a downstream call then fails with
+ *       {@code CANCELLED} or a cancelled {@link RejectedCallException}) — never {@code 500} for either;
+ *       refuses a request that arrives with no budget left ({@code 504}) or above the hop limit
+ *       ({@code 508 Loop Detected}) without running the service;
  *   <li>never echoes {@code reqctx-*} headers in response headers or trailers, and returns the request
  *       id as {@code x-request-id} so a client can quote it.
  * </ul>
@@ -112,7 +114,13 @@ public final class RequestCtxService extends SimpleDecoratingHttpService {
       ArmeriaContexts.alignRequestTimeout(armeriaCtx, ctx);
       RequestCtx.CancelRegistration scopeCancelled = ctx.onCancel(armeriaCtx::cancel);
       armeriaCtx.log().whenComplete().thenAccept(log -> scopeCancelled.remove());
-      armeriaCtx.whenRequestCancelling().thenAccept(inbound::cancel);
+      armeriaCtx.whenRequestCancelling().thenAccept(cause -> {
+        if (HttpOutcomes.isDeadline(cause)) {
+          inbound.transportDeadlinePassed();
+        } else {
+          inbound.callerLeft();
+        }
+      });
       if (config.trust() == Trust.EDGE) {
         // Also through ctx.request(), so no handler or later decorator can forward a forged header.
         forService = req.withHeaders(ArmeriaHeaders.withoutReqctxHeaders(headers));
@@ -130,9 +138,7 @@ public final class RequestCtxService extends SimpleDecoratingHttpService {
       response = HttpResponse.ofFailure(t);
     }
     return response
-        .recover(cause -> HttpOutcomes.isDeadline(cause)
-            ? HttpOutcomes.text(HttpStatus.GATEWAY_TIMEOUT, deadlineMessage(inbound), requestId)
-            : HttpResponse.ofFailure(cause))
+        .recover(cause -> HttpOutcomes.recover(cause, ctx, () -> deadlineMessage(inbound), requestId))
         .mapHeaders(responseHeaders -> forClient(armeriaCtx, responseHeaders, requestId))
         .mapTrailers(ArmeriaHeaders::withoutReqctxHeaders);
   }
@@ -152,8 +158,9 @@ public final class RequestCtxService extends SimpleDecoratingHttpService {
   }
 
   private String deadlineMessage(InboundCall inbound) {
-    return "reqctx: deadline exceeded: the " + config.tier().name() + " budget of " + inbound.budget().toMillis()
-        + "ms ran out before the response started (request " + inbound.ctx().requestId() + ")";
+    return "reqctx: deadline exceeded: the " + config.tier().name() + " budget of "
+        + inbound.budget().map(budget -> budget.toMillis() + "ms").orElse("(none)")
+        + " ran out before the response started (request " + inbound.ctx().requestId() + ")";
   }
 
   private static ResponseHeaders forClient(
