@@ -35,9 +35,10 @@ import org.jspecify.annotations.Nullable;
  *       rules of the {@link ServerConfig} (tier cap, method budget, trust, request id, trace, keys);
  *       the method name for spans and method budgets is {@code "<HTTP method> <route pattern>"}, e.g.
  *       {@code "GET /orders/{id}"};
- *   <li>sets Armeria's request timeout to the scope's deadline, and links cancellation both ways: the
- *       client leaving or Armeria timing the request out cancels the scope, the scope's deadline
- *       passing cancels the Armeria request;
+ *   <li>owns the request's deadline: Armeria's request timeout for the route is folded into the
+ *       budget (reqctx may shorten it, never extend it) and then cleared, so that the scope's alarm is
+ *       the one timer; and links cancellation both ways: the client leaving cancels the scope, the
+ *       scope's deadline passing cancels the Armeria request;
  *   <li>makes the ctx current — with {@code trace_id}, {@code span_id} and {@code request_id} in the
  *       SLF4J MDC — in the service and wherever Armeria pushes this request's context: callbacks on
  *       {@code ctx.eventLoop()}, tasks on {@code ctx.blockingTaskExecutor()}, futures made
@@ -111,7 +112,7 @@ public final class RequestCtxService extends SimpleDecoratingHttpService {
     try {
       armeriaCtx.setAttr(ArmeriaContexts.CONTEXT, context);
       ArmeriaContexts.hook(armeriaCtx, context);
-      ArmeriaContexts.alignRequestTimeout(armeriaCtx, ctx);
+      ArmeriaContexts.takeOverRequestTimeout(armeriaCtx, ctx);
       RequestCtx.CancelRegistration scopeCancelled = ctx.onCancel(armeriaCtx::cancel);
       armeriaCtx.log().whenComplete().thenAccept(log -> scopeCancelled.remove());
       armeriaCtx.whenRequestCancelling().thenAccept(cause -> {
