@@ -113,8 +113,6 @@ public final class RequestCtxService extends SimpleDecoratingHttpService {
       armeriaCtx.setAttr(ArmeriaContexts.CONTEXT, context);
       ArmeriaContexts.hook(armeriaCtx, context);
       ArmeriaContexts.takeOverRequestTimeout(armeriaCtx, ctx);
-      RequestCtx.CancelRegistration scopeCancelled = ctx.onCancel(armeriaCtx::cancel);
-      armeriaCtx.log().whenComplete().thenAccept(log -> scopeCancelled.remove());
       armeriaCtx.whenRequestCancelling().thenAccept(cause -> {
         if (HttpOutcomes.isDeadline(cause)) {
           inbound.transportDeadlinePassed();
@@ -138,7 +136,12 @@ public final class RequestCtxService extends SimpleDecoratingHttpService {
     } catch (Throwable t) {
       response = HttpResponse.ofFailure(t);
     }
-    return response
+    // The scope's deadline is the request's only timer: when the scope ends first, the service's response
+    // is aborted with its cause, which becomes the 504 (or 499) below if nothing was sent yet.
+    HttpResponse served = response;
+    RequestCtx.CancelRegistration endWithScope = ctx.onCancel(served::abort);
+    armeriaCtx.log().whenComplete().thenAccept(log -> endWithScope.remove());
+    return served
         .recover(cause -> HttpOutcomes.recover(cause, ctx, () -> deadlineMessage(inbound), requestId))
         .mapHeaders(responseHeaders -> forClient(armeriaCtx, responseHeaders, requestId))
         .mapTrailers(ArmeriaHeaders::withoutReqctxHeaders);

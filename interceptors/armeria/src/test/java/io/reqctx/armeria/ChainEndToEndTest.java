@@ -78,6 +78,8 @@ class ChainEndToEndTest {
   static final Map<String, CountDownLatch> latches = new ConcurrentHashMap<>();
   /** The status the gateway answered /race with, by tag, even when the client had gone. */
   static final Map<String, Integer> answered = new ConcurrentHashMap<>();
+  /** What the /race gateway's call failed with, by tag. */
+  static final Map<String, RuntimeException> raceFailures = new ConcurrentHashMap<>();
   static volatile Channel toService;
   static volatile WebClient toCache;
   static ManagedChannel serviceChannel;
@@ -97,10 +99,10 @@ class ChainEndToEndTest {
       sb.service("/cache", cache().decorate(RequestCtxService.newDecorator(serverConfig(Tier.CACHE, Trust.TRUSTED))));
       sb.service("/threads", threads().decorate(RequestCtxService.newDecorator(serverConfig(Tier.SERVICE, Trust.TRUSTED))));
       sb.service("/race", race().decorate(RequestCtxService.newDecorator(serverConfig(Tier.GATEWAY, Trust.EDGE)))
-          .decorate(delegate -> (ctx, req) -> delegate.serve(ctx, req).mapHeaders(headers -> {
-            answered.put(ctx.queryParam("tag"), headers.status().code());
-            return headers;
-          })));
+          .decorate(delegate -> (ctx, req) -> HttpResponse.of(delegate.serve(ctx, req).aggregate().thenApply(whole -> {
+            answered.put(ctx.queryParam("tag"), whole.status().code()); // recorded even when the client has gone
+            return whole.toHttpResponse();
+          }))));
     }
   };
 
@@ -117,6 +119,8 @@ class ChainEndToEndTest {
     toCache = WebClient.builder("http://127.0.0.1:" + server.httpPort())
         .decorator(RequestCtxClient.newDecorator(ClientConfig.builder(Tier.CACHE).trusted(true).openTelemetry(otel).build()))
         .build();
+    // Connections and classes ready before a test gives the chain a short real-time gRPC deadline.
+    assertThat(callGateway("warm-up").status()).isEqualTo(HttpStatus.OK);
   }
 
   @AfterAll
@@ -146,7 +150,12 @@ class ChainEndToEndTest {
       io.grpc.ClientCall<String, String> call = toService.newCall(SERVICE, CallOptions.DEFAULT);
       latch(tag + "/call-created").countDown();
       awaitCancellation(RequestCtx.current());
-      return HttpResponse.of(ClientCalls.blockingUnaryCall(call, tag));
+      try {
+        return HttpResponse.of(ClientCalls.blockingUnaryCall(call, tag));
+      } catch (RuntimeException e) {
+        raceFailures.put(tag, e);
+        throw e;
+      }
     }, ctx.blockingTaskExecutor()));
   }
 
@@ -424,6 +433,8 @@ class ChainEndToEndTest {
 
     await().atMost(Duration.ofSeconds(10)).until(() -> answered.containsKey("race-left"));
     assertThat(answered.get("race-left")).as("the client left: 499").isEqualTo(499);
+    assertThat(raceFailures.get("race-left")).isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class,
+        e -> assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.CANCELLED));
   }
 
   @Test
@@ -435,9 +446,12 @@ class ChainEndToEndTest {
 
     ticker.advance(Duration.ofMillis(600));
 
-    assertThat(response).succeedsWithin(Duration.ofSeconds(10))
-        .satisfies(r -> assertThat(r.status()).isEqualTo(HttpStatus.GATEWAY_TIMEOUT));
     await().atMost(Duration.ofSeconds(10)).until(() -> answered.containsKey("race-deadline"));
+    assertThat(raceFailures).containsKey("race-deadline");
+    assertThat(response).succeedsWithin(Duration.ofSeconds(10))
+        .satisfies(r -> assertThat(r.status()).as(r.contentUtf8() + " / " + raceFailures.get("race-deadline")).isEqualTo(HttpStatus.GATEWAY_TIMEOUT));
     assertThat(answered.get("race-deadline")).isEqualTo(504);
+    assertThat(raceFailures.get("race-deadline")).isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class,
+        e -> assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.DEADLINE_EXCEEDED));
   }
 }
