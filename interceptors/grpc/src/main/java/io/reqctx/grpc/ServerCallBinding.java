@@ -13,11 +13,12 @@ import io.reqctx.Outcome;
 import io.reqctx.RequestCtx;
 import io.reqctx.grpc.internal.NeverFiringScheduler;
 import io.reqctx.internal.transport.InboundCall;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -69,14 +70,14 @@ final class ServerCallBinding<ReqT, RespT> {
     ServerCallBinding<ReqT, RespT> binding = new ServerCallBinding<>(inbound, grpcContextOf(inbound), call);
     binding.grpcContext.addListener(binding.transportCancelled, DIRECT);
     binding.scopeCancelled = inbound.ctx().onCancel(binding::scopeCancelled);
-    ServerCall.Listener<ReqT> delegate;
+    List<ServerCall.Listener<ReqT>> delegate = new ArrayList<>(1);
     try {
-      delegate = binding.callInContext(() -> next.startCall(binding.call, headers));
+      binding.inContext(() -> delegate.add(next.startCall(binding.call, headers)));
     } catch (RuntimeException | Error e) {
       binding.finish(); // grpc closes the call and never calls a listener: end the scope here
       throw e;
     }
-    return binding.new BoundListener(delegate);
+    return binding.new BoundListener(delegate.get(0));
   }
 
   /**
@@ -97,13 +98,11 @@ final class ServerCallBinding<ReqT, RespT> {
   }
 
   /** Runs {@code callback} with the reqctx and grpc contexts current; a throw is the handler failing. */
-  private <T> T callInContext(Supplier<T> callback) {
-    // The OpenTelemetry context first, the grpc one on top: when grpc's context storage is backed by
-    // OpenTelemetry's, attaching in the other order would hide the grpc context.
+  private void inContext(Runnable callback) {
     try (Scope ignored = RequestCtx.attach(inbound.context())) {
       Context previous = grpcContext.attach();
       try {
-        return callback.get();
+        callback.run();
       } finally {
         grpcContext.detach(previous);
       }
@@ -111,13 +110,6 @@ final class ServerCallBinding<ReqT, RespT> {
       handlerFailed(e);
       throw e;
     }
-  }
-
-  private void inContext(Runnable callback) {
-    callInContext(() -> {
-      callback.run();
-      return null;
-    });
   }
 
   private void handlerFailed(Throwable failure) {
