@@ -454,4 +454,14 @@ class ChainEndToEndTest {
     assertThat(raceFailures.get("race-deadline")).isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class,
         e -> assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.DEADLINE_EXCEEDED));
   }
+
+  @Test
+  void webClientWithAHugeCalleeCapSaturatesTheBudgetInsteadOfOverflowing() {
+    Tier endless = Tier.define("webclient-endless", 4, Duration.ofSeconds(Long.MAX_VALUE));
+    WebClient client = WebClient.builder("http://127.0.0.1:" + server.httpPort())
+        .decorator(RequestCtxClient.newDecorator(ClientConfig.builder(endless).tierCapOutsideRequests(true).openTelemetry(otel).build()))
+        .build();
+    assertThat(client.get("/cache?tag=endless").aggregate().join().contentUtf8()).isEqualTo("hit");
+    assertThat(seen.get("endless/cache").remainingMillis()).as("the cache's own cap still bounds it").isLessThanOrEqualTo(800);
+  }
 }

@@ -286,6 +286,16 @@ class ClientInterceptorTest {
         .isGreaterThan(800_000_000L).isLessThanOrEqualTo(9_795_000_000L);
   }
 
+  @Test
+  void hugeCalleeCapsAndMethodBudgetsSaturateInsteadOfOverflowing() {
+    Tier endless = Tier.define("client-endless", 3, Duration.ofSeconds(Long.MAX_VALUE));
+    ClientConfig.Builder config = ClientConfig.builder(endless).tierCapOutsideRequests(true)
+        .methodCallees(m -> Callee.of(m, endless, Duration.ofSeconds(Long.MAX_VALUE, 999_999_999)));
+    assertThat(ClientCalls.blockingUnaryCall(intercepted(config), HEADERS, CallOptions.DEFAULT, "x")).isEqualTo("ok");
+    assertThat(wireBudgetNanos()).as("saturated at 100 years, not overflowed")
+        .isGreaterThan(Duration.ofDays(36_000).toNanos()).isLessThanOrEqualTo(Duration.ofDays(36_500).toNanos());
+  }
+
   /** Starts the hanging call inside a scope that the test cancels from outside. */
   static final class ClientCallsHolder {
     static CancellableCtx scope;
