@@ -24,6 +24,7 @@ import org.jspecify.annotations.Nullable;
  * ServerConfig config = ServerConfig.builder(Tier.SERVICE, Trust.TRUSTED)
  *     .acceptedKeys(TENANT, AUTH_SUBJECT)
  *     .methodBudgets(budgetsFromProto::get)   // full method name -> Callee with a method budget
+ *     .longLivedMethod("config.Config/Watch")  // a stream not cut at the tier's 3 s
  *     .openTelemetry(openTelemetry)
  *     .build();
  * }</pre>
