@@ -97,22 +97,20 @@ public abstract class CallShapesContract {
 
   /** How the call ends, and what everybody must see. */
   public enum Scenario {
-    DEADLINE_ENFORCED_BY_REQCTX("shapes.Probe", Status.Code.DEADLINE_EXCEEDED, Outcome.DEADLINE_EXCEEDED, "deadline"),
-    CLIENT_DEADLINE("shapes.Real", Status.Code.DEADLINE_EXCEEDED, Outcome.DEADLINE_EXCEEDED, "deadline"),
-    CLIENT_CANCEL_MID_STREAM("shapes.Probe", Status.Code.CANCELLED, Outcome.CANCELLED, "cancelled"),
-    HANDLER_THROWS("shapes.Probe", Status.Code.UNKNOWN, Outcome.ERROR, "error"),
-    LONG_LIVED_METHOD("shapes.Watch", Status.Code.OK, Outcome.OK, null);
+    DEADLINE_ENFORCED_BY_REQCTX("shapes.Probe", Status.Code.DEADLINE_EXCEEDED, Outcome.DEADLINE_EXCEEDED),
+    CLIENT_DEADLINE("shapes.Real", Status.Code.DEADLINE_EXCEEDED, Outcome.DEADLINE_EXCEEDED),
+    CLIENT_CANCEL_MID_STREAM("shapes.Probe", Status.Code.CANCELLED, Outcome.CANCELLED),
+    HANDLER_THROWS("shapes.Probe", Status.Code.UNKNOWN, Outcome.ERROR),
+    LONG_LIVED_METHOD("shapes.Watch", Status.Code.OK, Outcome.OK);
 
     final String service;
     final Status.Code clientSees;
     final Outcome scopeOutcome;
-    final @Nullable String cancellationReason;
 
-    Scenario(String service, Status.Code clientSees, Outcome scopeOutcome, @Nullable String cancellationReason) {
+    Scenario(String service, Status.Code clientSees, Outcome scopeOutcome) {
       this.service = service;
       this.clientSees = clientSees;
       this.scopeOutcome = scopeOutcome;
-      this.cancellationReason = cancellationReason;
     }
 
     boolean handlerSeesCancel() {
@@ -261,15 +259,31 @@ public abstract class CallShapesContract {
     // The scope's outcome, the span and the metric.
     eventually().until(() -> probe.requestId != null
         && scopeOutcomes.containsKey(probe.requestId));
-    assertThat(scopeOutcomes.get(probe.requestId)).as("scope outcome").isEqualTo(scenario.scopeOutcome);
+    Outcome outcome = scopeOutcomes.get(probe.requestId);
+    if (scenario == Scenario.CLIENT_DEADLINE) {
+      // The client's reset and this hop's own deadline (the same instant, counted from when the call
+      // arrived) race: the reset counts as the deadline when it comes within 50 ms of it, but a loaded
+      // machine can delay the call's arrival by more than that. Either way the three records agree.
+      assertThat(outcome).as("scope outcome").isIn(Outcome.DEADLINE_EXCEEDED, Outcome.CANCELLED);
+    } else {
+      assertThat(outcome).as("scope outcome").isEqualTo(scenario.scopeOutcome);
+    }
     SpanData span = serverSpan(probe);
     assertThat(span.getAttributes().get(io.opentelemetry.api.common.AttributeKey.stringKey("reqctx.outcome")))
-        .isEqualTo(scenario.scopeOutcome.attributeValue());
-    assertThat(span.getStatus().getStatusCode())
-        .isEqualTo(scenario.scopeOutcome == Outcome.OK ? StatusCode.UNSET : StatusCode.ERROR);
+        .isEqualTo(outcome.attributeValue());
+    assertThat(span.getStatus().getStatusCode()).isEqualTo(outcome == Outcome.OK ? StatusCode.UNSET : StatusCode.ERROR);
     Map<String, Long> added = difference(cancellations(), cancellationsBefore);
     assertThat(added).as("reqctx.cancellations added for tier %s", tier().name())
-        .isEqualTo(scenario.cancellationReason == null ? Map.of() : Map.of(scenario.cancellationReason, 1L));
+        .isEqualTo(outcome == Outcome.OK ? Map.of() : Map.of(reasonOf(outcome), 1L));
+  }
+
+  /** The {@code reqctx.reason} of {@code reqctx.cancellations} for a scope that ended with {@code outcome}. */
+  private static String reasonOf(Outcome outcome) {
+    return switch (outcome) {
+      case DEADLINE_EXCEEDED -> "deadline";
+      case CANCELLED -> "cancelled";
+      default -> "error";
+    };
   }
 
   private static org.awaitility.core.ConditionFactory eventually() {
