@@ -54,6 +54,34 @@ class FleetConfigsTest {
   }
 
   @Test
+  void longLivedMethodsAreExemptFromTheTierCapOnBothEnds() {
+    Fleet fleet = FleetFiles.parse("long-lived.yaml", """
+        fleet: t
+        services:
+          client:
+            tier: gateway
+            methods:
+              GET /watch:
+                budget: 2s
+                calls: [shop.Config/Watch, shop.Config/Export]
+          config:
+            tier: service
+            methods:
+              shop.Config/Watch:
+                longLived: true
+              shop.Config/Export:
+                longLived: {maxDuration: 10m}
+        """, List.of());
+    ServerConfig server = FleetConfigs.server(fleet, "config").openTelemetry(OpenTelemetry.noop()).build();
+    ClientConfig client = FleetConfigs.client(fleet, "client", "config").openTelemetry(OpenTelemetry.noop()).build();
+    assertThat(server.policy().inbound(null, server.tier(), server.methodBudget("shop.Config/Watch"))).isEmpty();
+    assertThat(server.policy().inbound(null, server.tier(), server.methodBudget("shop.Config/Export")))
+        .as("its own 10 minutes, above the service tier's 3 s").contains(Duration.ofMinutes(10));
+    assertThat(client.callee("shop.Config/Watch").longLived()).isTrue();
+    assertThat(client.callee("shop.Config/Export").methodBudget()).isEqualTo(Duration.ofMinutes(10));
+  }
+
+  @Test
   void interceptorsBuiltFromTheFleetSendAndReceiveTheFleetsBudgets() throws Exception {
     Fleet probe = FleetFiles.parse("probe.yaml", TestFleets.resource("/fleets/probe.yaml"), List.of());
     ServerConfig serverConfig = FleetConfigs.server(probe, "probe").openTelemetry(OpenTelemetry.noop()).build();
