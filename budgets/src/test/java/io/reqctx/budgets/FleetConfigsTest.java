@@ -32,7 +32,7 @@ class FleetConfigsTest {
     ServerConfig order = FleetConfigs.server(SAMPLE, "order").openTelemetry(OpenTelemetry.noop()).build();
     assertThat(order.tier()).isSameAs(Tier.SERVICE);
     assertThat(order.trust()).isEqualTo(Trust.TRUSTED);
-    assertThat(order.policy().minimumViableBudget()).isEqualTo(Duration.ofMillis(50));
+    assertThat(order.policy().minimumViableBudget()).isEqualTo(Duration.ofMillis(250));
     assertThat(order.methodBudget("reqctx.samples.v1.OrderService/GetOrder").methodBudget())
         .isEqualTo(Duration.ofSeconds(3));
     assertThat(order.methodBudget("reqctx.samples.v1.OrderService/Other")).isNull();
@@ -46,7 +46,7 @@ class FleetConfigsTest {
     ClientConfig toInventory = FleetConfigs.client(SAMPLE, "order", "inventory").openTelemetry(OpenTelemetry.noop()).build();
     assertThat(toInventory.calleeTier()).isSameAs(Tier.SERVICE);
     assertThat(toInventory.trusted()).isTrue();
-    assertThat(toInventory.policy().minimumViableBudget()).isEqualTo(Duration.ofMillis(50)); // order's
+    assertThat(toInventory.policy().minimumViableBudget()).isEqualTo(Duration.ofMillis(250)); // order's
     assertThat(toInventory.callee("reqctx.samples.v1.InventoryService/CheckStock").methodBudget())
         .isEqualTo(Duration.ofSeconds(2));
     assertThatThrownBy(() -> FleetConfigs.client(SAMPLE, "order", "billing"))
