@@ -3,17 +3,23 @@ package io.reqctx;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
+import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The budget arithmetic, in one place: pure functions of durations, no clock and no I/O.
  *
  * <ul>
- *   <li>Inbound: {@code effective = min(inbound remaining, own tier cap, method budget)}. The rule is
+ *   <li>Inbound: {@code effective = min(inbound remaining, own tier cap, method budget)}; a
+ *       {@linkplain Callee#longLived() long-lived} method drops the tier cap (its method budget, when
+ *       declared, is its own cap), and with nothing left to apply the call has no deadline. The rule is
  *       the same for trusted and edge peers; at the edge it means a client can shorten its budget but
  *       never extend it past the gateway's cap.
  *   <li>Outbound: {@code sent = min(remaining - reserve, callee tier cap, callee method budget)} with
- *       {@code reserve = floor + fraction * remaining} for transit and serialisation.
+ *       {@code reserve = floor + fraction * remaining} for transit and serialisation; again without
+ *       the tier cap for a long-lived callee, and without a deadline when no limit applies.
+ *   <li>Durations saturate at 100 years (as grpc-java's {@code Deadline} does): a huge cap or budget
+ *       never overflows.
  *   <li>Fail fast: when {@code sent < minimum viable budget} the call is not sent.
  *   <li>Tier order: a call to a higher tier (and, unless allowed, to the same tier) is a violation.
  * </ul>
@@ -72,19 +78,36 @@ public final class BudgetPolicy {
 
   /**
    * The budget a hop works with: the smallest of the inbound remaining time (null: the caller sent no
-   * deadline), the own tier's cap and the method budget (null: none). Never negative.
+   * deadline), the own tier's cap and the method budget (null: none). Never negative, saturated at 100
+   * years.
    */
   public Duration inboundBudget(
       @Nullable Duration inboundRemaining, Tier ownTier, @Nullable Duration methodBudget) {
     requireNonNull(ownTier, "ownTier");
-    Duration budget = ownTier.cap();
-    if (methodBudget != null) {
-      budget = min(budget, methodBudget);
+    return inbound(inboundRemaining, ownTier.cap(), methodBudget).orElseThrow();
+  }
+
+  /**
+   * The budget a hop works with for a call of {@code method} (null: a method without a declaration):
+   * the smallest of the inbound remaining time (null: the caller sent no deadline), the own tier's cap
+   * unless the method is {@linkplain Callee#longLived() long-lived}, and the method's budget (for a
+   * long-lived method: its own cap). Empty when none of them applies — a long-lived method without a
+   * cap called without a deadline — and the call then runs without a deadline. Never negative,
+   * saturated at 100 years.
+   */
+  public Optional<Duration> inbound(@Nullable Duration inboundRemaining, Tier ownTier, @Nullable Callee method) {
+    requireNonNull(ownTier, "ownTier");
+    boolean tierCapped = method == null || !method.longLived();
+    return inbound(inboundRemaining, tierCapped ? ownTier.cap() : null, method == null ? null : method.methodBudget());
+  }
+
+  private static Optional<Duration> inbound(
+      @Nullable Duration inboundRemaining, @Nullable Duration cap, @Nullable Duration methodBudget) {
+    Duration budget = minOrNull(minOrNull(cap, methodBudget), inboundRemaining);
+    if (budget == null) {
+      return Optional.empty();
     }
-    if (inboundRemaining != null) {
-      budget = min(budget, inboundRemaining);
-    }
-    return budget.isNegative() ? Duration.ZERO : budget;
+    return Optional.of(budget.isNegative() ? Duration.ZERO : Deadline.saturated(budget));
   }
 
   /** The time kept back from {@code remaining} for transit and serialisation. */
@@ -92,12 +115,13 @@ public final class BudgetPolicy {
     requireNonNull(remaining, "remaining");
     long remainingNanos = Math.max(0, Deadline.saturatedNanos(remaining));
     long proportional = (long) (remainingNanos * reserveFraction);
-    return reserveFloor.plusNanos(proportional);
+    return Deadline.saturated(Duration.ofNanos(Deadline.saturatedNanos(reserveFloor) + proportional));
   }
 
   /** What work started now may use of {@code remaining}: {@code remaining - reserveFor(remaining)}. */
   public Duration usable(Duration remaining) {
-    return remaining.minus(reserveFor(remaining));
+    requireNonNull(remaining, "remaining");
+    return Duration.ofNanos(Deadline.saturatedNanos(remaining) - Deadline.saturatedNanos(reserveFor(remaining)));
   }
 
   /**
@@ -120,9 +144,9 @@ public final class BudgetPolicy {
   }
 
   private OutboundBudget verdict(@Nullable Duration remaining, Callee callee, boolean violation) {
-    Duration budget = callee.tier().cap();
+    Duration budget = callee.longLived() ? null : callee.tier().cap();
     OutboundBudget.Limit limitedBy = OutboundBudget.Limit.CALLEE_TIER_CAP;
-    if (callee.methodBudget() != null && callee.methodBudget().compareTo(budget) < 0) {
+    if (callee.methodBudget() != null && (budget == null || callee.methodBudget().compareTo(budget) < 0)) {
       budget = callee.methodBudget();
       limitedBy = OutboundBudget.Limit.CALLEE_METHOD_BUDGET;
     }
@@ -130,17 +154,21 @@ public final class BudgetPolicy {
     if (remaining != null) {
       reserve = reserveFor(remaining);
       Duration afterReserve = usable(remaining);
-      if (afterReserve.compareTo(budget) < 0) {
+      if (budget == null || afterReserve.compareTo(budget) < 0) {
         budget = afterReserve;
         limitedBy = OutboundBudget.Limit.CALLER_REMAINING;
       }
     }
 
     if (violation && rejectTierViolations) {
-      return failFast(callee, remaining, reserve, budget, OutboundBudget.FailFast.Reason.TIER_VIOLATION, true);
+      return failFast(callee, remaining, reserve, budget, Rejection.Reason.TIER_VIOLATION, true);
     }
+    if (budget == null) {
+      return new OutboundBudget.SendWithoutDeadline(callee, violation);
+    }
+    budget = Deadline.saturated(budget);
     if (budget.compareTo(minimumViableBudget) < 0) {
-      return failFast(callee, remaining, reserve, budget, OutboundBudget.FailFast.Reason.BUDGET_TOO_SMALL, violation);
+      return failFast(callee, remaining, reserve, budget, Rejection.Reason.BUDGET_EXHAUSTED, violation);
     }
     return new OutboundBudget.Send(callee, budget, reserve, limitedBy, violation);
   }
@@ -160,21 +188,25 @@ public final class BudgetPolicy {
       Callee callee,
       @Nullable Duration remaining,
       Duration reserve,
-      Duration budget,
-      OutboundBudget.FailFast.Reason reason,
+      @Nullable Duration budget,
+      Rejection.Reason reason,
       boolean violation) {
+    Duration sent = budget == null ? Duration.ZERO : Deadline.saturated(budget);
     return new OutboundBudget.FailFast(
         callee,
-        remaining == null ? budget : remaining,
+        remaining == null ? sent : Deadline.saturated(remaining),
         reserve,
-        budget,
+        sent,
         minimumViableBudget,
         reason,
         violation);
   }
 
-  private static Duration min(Duration a, Duration b) {
-    return a.compareTo(b) <= 0 ? a : b;
+  private static @Nullable Duration minOrNull(@Nullable Duration a, @Nullable Duration b) {
+    if (a == null) {
+      return b;
+    }
+    return b == null || a.compareTo(b) <= 0 ? a : b;
   }
 
   @Override
@@ -201,7 +233,7 @@ public final class BudgetPolicy {
       if (floor.isNegative()) {
         throw new IllegalArgumentException("reserveFloor must be zero or more, got " + floor);
       }
-      this.reserveFloor = floor;
+      this.reserveFloor = Deadline.saturated(floor);
       return this;
     }
 
@@ -220,7 +252,7 @@ public final class BudgetPolicy {
       if (minimum.isNegative() || minimum.isZero()) {
         throw new IllegalArgumentException("minimumViableBudget must be positive, got " + minimum);
       }
-      this.minimumViableBudget = minimum;
+      this.minimumViableBudget = Deadline.saturated(minimum);
       return this;
     }
 

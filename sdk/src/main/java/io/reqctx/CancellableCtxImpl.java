@@ -272,11 +272,7 @@ final class CancellableCtxImpl implements CancellableCtx, Cancellation {
     long now = ticker.nanoTime();
     CtxObserver.CtxEnd end = new CtxObserver.CtxEnd(
         ctx,
-        before == null
-            ? CtxObserver.CtxEnd.Outcome.OK
-            : before instanceof DeadlineExceededException
-                ? CtxObserver.CtxEnd.Outcome.DEADLINE_EXCEEDED
-                : CtxObserver.CtxEnd.Outcome.CANCELLED,
+        Outcome.ofCancellation(before),
         Duration.ofNanos(Math.max(0, now - openedAtNanos)),
         workAfterCancel(before, now));
     FlightEvents.closed(flight, end);

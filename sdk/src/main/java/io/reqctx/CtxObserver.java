@@ -9,7 +9,7 @@ import java.time.Duration;
  * <pre>{@code
  * try (CtxObserver.Registration r = CtxObserver.register(new CtxObserver() {
  *   public void onClose(CtxEnd end) {
- *     if (end.outcome() != CtxEnd.Outcome.OK) workAfterCancel.record(end.workAfterCancel().toMillis());
+ *     if (end.outcome() != Outcome.OK) workAfterCancel.record(end.workAfterCancel().toMillis());
  *   }
  * })) {
  *   ...
@@ -54,21 +54,13 @@ public interface CtxObserver {
    * How a scope ended.
    *
    * @param ctx the scope's ctx
-   * @param outcome whether it was cancelled before it closed, and why
+   * @param outcome {@link Outcome#ofCancellation} of the cause the scope was cancelled with before it
+   *     closed: {@link Outcome#OK} when it was not, {@link Outcome#DEADLINE_EXCEEDED}, {@link
+   *     Outcome#CANCELLED} (caller left, owner or parent cancelled), or {@link Outcome#ERROR} (the
+   *     request failed: transports cancel the scope with the failure, e.g. a handler's exception)
    * @param lifetime from open to close
    * @param workAfterCancel from the cancel (or deadline) to close: how long work went on for a caller
    *     that had already left; zero when the scope was not cancelled before it closed
    */
-  record CtxEnd(RequestCtx ctx, Outcome outcome, Duration lifetime, Duration workAfterCancel) {
-
-    /** Whether and why the scope was cancelled before it closed. */
-    public enum Outcome {
-      /** Closed without being cancelled first. */
-      OK,
-      /** Cancelled (caller left, owner or parent cancelled) before it closed. */
-      CANCELLED,
-      /** Its deadline passed before it closed. */
-      DEADLINE_EXCEEDED
-    }
-  }
+  record CtxEnd(RequestCtx ctx, Outcome outcome, Duration lifetime, Duration workAfterCancel) {}
 }

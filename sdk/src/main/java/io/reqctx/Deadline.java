@@ -3,6 +3,7 @@ package io.reqctx;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -17,8 +18,10 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  */
 public final class Deadline implements Comparable<Deadline> {
-  // About 73 years: far beyond any budget, far from overflowing when added to a nanoTime() reading.
-  private static final long MAX_NANOS = Long.MAX_VALUE / 4;
+  // 100 years, as grpc-java's Deadline: far beyond any budget, and two readings this far apart still
+  // subtract without overflow (deadlines compare and count down by differences of nanoTime() values).
+  static final long MAX_NANOS = TimeUnit.DAYS.toNanos(100 * 365);
+  static final Duration MAX_DURATION = Duration.ofNanos(MAX_NANOS);
 
   private final Ticker ticker;
   private final long expiresAtNanos;
@@ -39,11 +42,10 @@ public final class Deadline implements Comparable<Deadline> {
     return afterNanos(saturatedNanos(budget), ticker);
   }
 
-  /** A deadline {@code nanos} from now on {@code ticker}; the value saturates at about 73 years. */
+  /** A deadline {@code nanos} from now on {@code ticker}; the offset saturates at &plusmn;100 years. */
   public static Deadline afterNanos(long nanos, Ticker ticker) {
     requireNonNull(ticker, "ticker");
-    long clamped = Math.max(-MAX_NANOS, Math.min(MAX_NANOS, nanos));
-    return new Deadline(ticker, ticker.nanoTime() + clamped);
+    return new Deadline(ticker, ticker.nanoTime() + clampNanos(nanos));
   }
 
   /** The ticker this deadline is measured on. */
@@ -108,12 +110,22 @@ public final class Deadline implements Comparable<Deadline> {
         : "Deadline[expired " + formatNanos(-nanos) + " ago]";
   }
 
+  /** {@code d} in nanoseconds, saturated at &plusmn;100 years: never throws, whatever the duration. */
   static long saturatedNanos(Duration d) {
-    try {
-      return d.toNanos();
-    } catch (ArithmeticException overflow) {
-      return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+    if (d.compareTo(MAX_DURATION) >= 0) {
+      return MAX_NANOS;
     }
+    return d.compareTo(MAX_DURATION.negated()) <= 0 ? -MAX_NANOS : d.toNanos();
+  }
+
+  /** {@code d} saturated at &plusmn;100 years, so that {@code toNanos()} and {@code toMillis()} never overflow. */
+  static Duration saturated(Duration d) {
+    long nanos = saturatedNanos(d);
+    return Math.abs(nanos) == MAX_NANOS ? Duration.ofNanos(nanos) : d;
+  }
+
+  private static long clampNanos(long nanos) {
+    return Math.max(-MAX_NANOS, Math.min(MAX_NANOS, nanos));
   }
 
   static String formatNanos(long nanos) {

@@ -4,15 +4,18 @@ import java.time.Duration;
 import java.util.Locale;
 
 /**
- * The verdict of {@link BudgetPolicy#outbound}: either {@link Send} with the budget to put on the
- * call, or {@link FailFast} with the reason the call must not be sent.
+ * The verdict of {@link BudgetPolicy#outbound}: {@link Send} with the budget to put on the call,
+ * {@link SendWithoutDeadline} when nothing limits the call (a long-lived callee, a caller without a
+ * deadline), or {@link FailFast} with the reason the call must not be sent.
  *
  * <pre>{@code
- * OutboundBudget verdict = policy.outbound(ctx.remainingBudget(), ctx.tier(), callee);
- * if (verdict instanceof OutboundBudget.FailFast f) {
- *   throw Status.DEADLINE_EXCEEDED.withDescription(f.message()).asRuntimeException();
+ * OutboundBudget verdict = policy.outbound(ctx.remainingBudget().orElse(null), ctx.tier(), callee);
+ * if (verdict instanceof OutboundBudget.FailFast failFast) {
+ *   throw Status.DEADLINE_EXCEEDED.withDescription(failFast.message()).asRuntimeException();
  * }
- * Duration budget = ((OutboundBudget.Send) verdict).budget();
+ * CallOptions options = verdict instanceof OutboundBudget.Send send
+ *     ? CallOptions.DEFAULT.withDeadlineAfter(send.budget().toNanos(), NANOSECONDS)
+ *     : CallOptions.DEFAULT;                      // SendWithoutDeadline: e.g. a long-lived stream
  * }</pre>
  */
 public sealed interface OutboundBudget {
@@ -44,6 +47,13 @@ public sealed interface OutboundBudget {
       implements OutboundBudget {}
 
   /**
+   * Send the call without a deadline: the callee is {@linkplain Callee#longLived long-lived} without a
+   * cap of its own and the caller has no deadline, so no limit applies. The call still ends when the
+   * caller's request is cancelled.
+   */
+  record SendWithoutDeadline(Callee callee, boolean tierViolation) implements OutboundBudget {}
+
+  /**
    * Do not send the call.
    *
    * @param remaining the caller's remaining budget
@@ -58,21 +68,29 @@ public sealed interface OutboundBudget {
       Duration reserve,
       Duration budget,
       Duration minimum,
-      Reason reason,
+      Rejection.Reason reason,
       boolean tierViolation)
       implements OutboundBudget {
 
-    /** Why a call is refused. */
-    public enum Reason {
-      /** What is left after the reserve is below the minimum viable budget. */
-      BUDGET_TOO_SMALL,
-      /** The call goes up the tier order and the policy rejects tier violations. */
-      TIER_VIOLATION
+    /**
+     * @param reason {@link Rejection.Reason#BUDGET_EXHAUSTED} (what is left after the reserve is below
+     *     the minimum viable budget) or {@link Rejection.Reason#TIER_VIOLATION} (the call goes up the
+     *     tier order and the policy rejects tier violations)
+     */
+    public FailFast {
+      if (reason != Rejection.Reason.BUDGET_EXHAUSTED && reason != Rejection.Reason.TIER_VIOLATION) {
+        throw new IllegalArgumentException("a budget verdict fails for BUDGET_EXHAUSTED or TIER_VIOLATION, not " + reason);
+      }
+    }
+
+    /** The refusal as transports report it: {@link #reason()} and {@link #message()}. */
+    public Rejection rejection() {
+      return new Rejection(reason, message());
     }
 
     /** A message for the caller that gives the numbers and the switch to change. */
     public String message() {
-      if (reason == Reason.TIER_VIOLATION) {
+      if (reason == Rejection.Reason.TIER_VIOLATION) {
         return String.format(
             Locale.ROOT,
             "reqctx: call to %s (tier %s) not sent: it goes up the tier order and the budget policy "

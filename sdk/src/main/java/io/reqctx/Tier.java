@@ -59,7 +59,7 @@ public final class Tier {
     if (tier.rank != rank || !tier.cap.equals(cap)) {
       throw new IllegalArgumentException(
           "tier '" + name + "' is already defined as " + tier + "; cannot redefine it with rank "
-              + rank + " and cap " + cap.toMillis() + "ms");
+              + rank + " and cap " + Deadline.saturated(cap).toMillis() + "ms");
     }
     return tier;
   }
@@ -91,6 +91,6 @@ public final class Tier {
 
   @Override
   public String toString() {
-    return "Tier[" + name + ", rank " + rank + ", cap " + cap.toMillis() + "ms]";
+    return "Tier[" + name + ", rank " + rank + ", cap " + Deadline.saturated(cap).toMillis() + "ms]";
   }
 }

@@ -66,7 +66,7 @@ class BudgetPolicyTest {
   void failFastMessageGivesTheNumbersAndTheSwitch() {
     var failFast = (OutboundBudget.FailFast) policy.outbound(Duration.ofMillis(30), Tier.SERVICE, CACHE);
 
-    assertThat(failFast.reason()).isEqualTo(OutboundBudget.FailFast.Reason.BUDGET_TOO_SMALL);
+    assertThat(failFast.reason()).isEqualTo(io.reqctx.Rejection.Reason.BUDGET_EXHAUSTED);
     assertThat(failFast.budget()).isEqualTo(Duration.ofMillis(17));
     assertThat(failFast.message())
         .contains("cache.CacheService/Get")
@@ -97,7 +97,7 @@ class BudgetPolicyTest {
 
     BudgetPolicy rejecting = BudgetPolicy.builder().rejectTierViolations(true).build();
     var rejected = (OutboundBudget.FailFast) rejecting.outbound(Duration.ofSeconds(1), Tier.CACHE, gateway);
-    assertThat(rejected.reason()).isEqualTo(OutboundBudget.FailFast.Reason.TIER_VIOLATION);
+    assertThat(rejected.reason()).isEqualTo(io.reqctx.Rejection.Reason.TIER_VIOLATION);
     assertThat(rejected.message()).contains("tier gateway").contains("rejectTierViolations");
   }
 
@@ -122,5 +122,43 @@ class BudgetPolicyTest {
     assertThat(send.tierViolation()).isFalse();
     assertThat(strict.usable(Duration.ofMillis(500))).isEqualTo(Duration.ofMillis(440));
     assertThat(strict.within(Duration.ofMillis(25), attempt)).isInstanceOf(OutboundBudget.FailFast.class);
+  }
+
+  @Test
+  void longLivedMethodsDropTheTierCapAndMayHaveNoDeadlineAtAll() {
+    Callee watch = Callee.longLived("config.Config/Watch", Tier.CACHE);
+    Callee export = Callee.longLived("report.Report/Export", Tier.CACHE, Duration.ofMinutes(10));
+    assertThat(policy.inbound(null, Tier.CACHE, watch)).isEmpty();
+    assertThat(policy.inbound(Duration.ofSeconds(30), Tier.CACHE, watch)).contains(Duration.ofSeconds(30));
+    assertThat(policy.inbound(null, Tier.CACHE, export)).contains(Duration.ofMinutes(10));
+    assertThat(policy.inbound(null, Tier.CACHE, CACHE)).contains(Duration.ofMillis(800));
+    assertThat(policy.inbound(null, Tier.CACHE, null)).contains(Duration.ofMillis(800));
+
+    assertThat(policy.outbound(null, Tier.SERVICE, watch)).isInstanceOf(OutboundBudget.SendWithoutDeadline.class);
+    assertThat(policy.outbound(null, Tier.SERVICE, export)).isInstanceOfSatisfying(OutboundBudget.Send.class, send -> {
+      assertThat(send.budget()).isEqualTo(Duration.ofMinutes(10));
+      assertThat(send.limitedBy()).isEqualTo(OutboundBudget.Limit.CALLEE_METHOD_BUDGET);
+    });
+    assertThat(policy.outbound(Duration.ofSeconds(60), Tier.SERVICE, watch))
+        .isInstanceOfSatisfying(OutboundBudget.Send.class, send -> assertThat(send.budget()).isEqualTo(Duration.ofMillis(53_990)));
+  }
+
+  @Test
+  void hugeCapsBudgetsAndReservesSaturateInsteadOfOverflowing() {
+    Duration huge = Duration.ofSeconds(Long.MAX_VALUE, 999_999_999);
+    Duration hundredYears = Duration.ofDays(36_500);
+    Tier endless = Tier.define("policy-endless", 9, huge);
+    assertThat(policy.inboundBudget(huge, endless, huge)).isEqualTo(hundredYears);
+    assertThat(policy.inbound(huge, endless, Callee.longLived("x", endless, huge))).contains(hundredYears);
+    assertThat(policy.outbound(null, endless, Callee.of("x", endless, huge)))
+        .isInstanceOfSatisfying(OutboundBudget.Send.class, send -> assertThat(send.budget()).isEqualTo(hundredYears));
+    assertThat(policy.outbound(huge, endless, Callee.of("x", endless, huge)))
+        .isInstanceOfSatisfying(OutboundBudget.Send.class, send -> assertThat(send.budget()).isEqualTo(policy.usable(huge)));
+    BudgetPolicy hugeReserve = BudgetPolicy.builder().reserveFloor(huge).minimumViableBudget(huge).build();
+    assertThat(hugeReserve.usable(huge)).isNotNull();
+    assertThat(hugeReserve.outbound(Duration.ofSeconds(1), Tier.SERVICE, CACHE))
+        .isInstanceOfSatisfying(OutboundBudget.FailFast.class, failFast -> assertThat(failFast.message()).contains("reserve"));
+    assertThat(hugeReserve.toString()).contains(hundredYears.toMillis() + "ms");
+    assertThat(endless.toString()).contains(hundredYears.toMillis() + "ms");
   }
 }

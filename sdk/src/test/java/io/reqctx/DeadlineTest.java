@@ -52,4 +52,18 @@ class DeadlineTest {
     Deadline past = Deadline.after(Duration.ofDays(-365L * 10_000), ticker);
     assertThat(past.isExpired()).isTrue();
   }
+
+  @Test
+  void offsetsSaturateAtAHundredYearsLikeGrpcsDeadline() {
+    Duration hundredYears = Duration.ofDays(36_500);
+    for (Duration huge : new Duration[] {Duration.ofSeconds(Long.MAX_VALUE, 999_999_999), Duration.ofDays(40_000), hundredYears}) {
+      assertThat(Deadline.after(huge, ticker).remaining()).isEqualTo(hundredYears);
+      assertThat(Deadline.after(huge.negated(), ticker).remainingNanos()).isEqualTo(-hundredYears.toNanos());
+    }
+    assertThat(Deadline.afterNanos(Long.MAX_VALUE, ticker).remaining()).isEqualTo(hundredYears);
+    assertThat(Deadline.afterNanos(Long.MIN_VALUE, ticker).isExpired()).isTrue();
+    Deadline far = Deadline.after(hundredYears, ticker);
+    Deadline past = Deadline.after(hundredYears.negated(), ticker);
+    assertThat(past.isBefore(far)).as("200 years apart still compare").isTrue();
+  }
 }

@@ -29,7 +29,7 @@ class FlightEventsTest {
       recording.start();
 
       try (CancellableCtx cancelled = CancellableCtx.newRoot(Tier.GATEWAY).requestId("jfr-cancel").open()) {
-        cancelled.cancel(new RuntimeException("client went away"));
+        cancelled.cancel(new java.util.concurrent.CancellationException("client went away"));
       }
       try (CancellableCtx expired = CancellableCtx.newRoot(Tier.CACHE).requestId("jfr-deadline").budget(Duration.ZERO).open()) {
         assertThat(expired.ctx().isCancelled()).isTrue();

@@ -22,8 +22,8 @@ import java.util.Map;
  * ClientConfig toInventory = FleetConfigs.client(fleet, "order", "inventory").openTelemetry(otel).build();
  * }</pre>
  *
- * <p>Long-lived methods: the configurations have no long-lived policy yet, so such a method gets its
- * {@code maxDuration} (if any) as a method budget and stays under its tier's cap at run time.
+ * <p>Long-lived methods become {@linkplain Callee#longLived long-lived callees}: exempt from the tier's
+ * cap at run time, bounded by their {@code maxDuration} when the file gives one, as the lint assumes.
  */
 public final class FleetConfigs {
   private FleetConfigs() {}
@@ -64,9 +64,13 @@ public final class FleetConfigs {
     Map<String, Callee> callees = new HashMap<>();
     for (FleetMethod method : service.methods().values()) {
       LongLived longLived = method.longLived();
-      callees.put(method.name(), longLived != null && longLived.maxDuration() != null
-          ? Callee.of(method.name(), method.tier(), longLived.maxDuration())
-          : method.callee());
+      if (longLived == null) {
+        callees.put(method.name(), method.callee());
+      } else {
+        callees.put(method.name(), longLived.maxDuration() != null
+            ? Callee.longLived(method.name(), method.tier(), longLived.maxDuration())
+            : Callee.longLived(method.name(), method.tier()));
+      }
     }
     return Map.copyOf(callees);
   }

@@ -32,7 +32,7 @@ class FleetConfigsTest {
     ServerConfig order = FleetConfigs.server(SAMPLE, "order").openTelemetry(OpenTelemetry.noop()).build();
     assertThat(order.tier()).isSameAs(Tier.SERVICE);
     assertThat(order.trust()).isEqualTo(Trust.TRUSTED);
-    assertThat(order.policy().minimumViableBudget()).isEqualTo(Duration.ofMillis(50));
+    assertThat(order.policy().minimumViableBudget()).isEqualTo(Duration.ofMillis(250));
     assertThat(order.methodBudget("reqctx.samples.v1.OrderService/GetOrder").methodBudget())
         .isEqualTo(Duration.ofSeconds(3));
     assertThat(order.methodBudget("reqctx.samples.v1.OrderService/Other")).isNull();
@@ -46,11 +46,39 @@ class FleetConfigsTest {
     ClientConfig toInventory = FleetConfigs.client(SAMPLE, "order", "inventory").openTelemetry(OpenTelemetry.noop()).build();
     assertThat(toInventory.calleeTier()).isSameAs(Tier.SERVICE);
     assertThat(toInventory.trusted()).isTrue();
-    assertThat(toInventory.policy().minimumViableBudget()).isEqualTo(Duration.ofMillis(50)); // order's
+    assertThat(toInventory.policy().minimumViableBudget()).isEqualTo(Duration.ofMillis(250)); // order's
     assertThat(toInventory.callee("reqctx.samples.v1.InventoryService/CheckStock").methodBudget())
         .isEqualTo(Duration.ofSeconds(2));
     assertThatThrownBy(() -> FleetConfigs.client(SAMPLE, "order", "billing"))
         .hasMessageContaining("has no service 'billing'");
+  }
+
+  @Test
+  void longLivedMethodsAreExemptFromTheTierCapOnBothEnds() {
+    Fleet fleet = FleetFiles.parse("long-lived.yaml", """
+        fleet: t
+        services:
+          client:
+            tier: gateway
+            methods:
+              GET /watch:
+                budget: 2s
+                calls: [shop.Config/Watch, shop.Config/Export]
+          config:
+            tier: service
+            methods:
+              shop.Config/Watch:
+                longLived: true
+              shop.Config/Export:
+                longLived: {maxDuration: 10m}
+        """, List.of());
+    ServerConfig server = FleetConfigs.server(fleet, "config").openTelemetry(OpenTelemetry.noop()).build();
+    ClientConfig client = FleetConfigs.client(fleet, "client", "config").openTelemetry(OpenTelemetry.noop()).build();
+    assertThat(server.policy().inbound(null, server.tier(), server.methodBudget("shop.Config/Watch"))).isEmpty();
+    assertThat(server.policy().inbound(null, server.tier(), server.methodBudget("shop.Config/Export")))
+        .as("its own 10 minutes, above the service tier's 3 s").contains(Duration.ofMinutes(10));
+    assertThat(client.callee("shop.Config/Watch").longLived()).isTrue();
+    assertThat(client.callee("shop.Config/Export").methodBudget()).isEqualTo(Duration.ofMinutes(10));
   }
 
   @Test

@@ -57,7 +57,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Rules: a method's own {@code budget} option replaces the service's {@code default_budget} as a
  * whole (fields are not merged); a method with neither is absent from the map; {@code timeout_ms: 0}
- * means the callee has no method budget, only its tier's cap. Tiers are looked up with
+ * means the callee has no method budget, only its tier's cap; {@code long_lived: true} gives a
+ * {@linkplain Callee#longLived() long-lived} callee, exempt from the tier's cap ({@code timeout_ms},
+ * if set, is then its own cap, which may be above the tier's). Tiers are looked up with
  * {@link Tier#forName}, so a custom tier must be {@linkplain Tier#define defined} before the service
  * is read. The returned maps are unmodifiable and iterate in declaration order.
  */
@@ -152,9 +154,8 @@ public final class ProtoBudgets {
     }
     Tier tier = Tier.forName(budget.getTier()).orElseThrow(() -> unknownTier(fullMethodName, budget, source));
     long timeoutMs = Integer.toUnsignedLong(budget.getTimeoutMs());
-    return timeoutMs == 0
-        ? Callee.of(fullMethodName, tier)
-        : Callee.of(fullMethodName, tier, Duration.ofMillis(timeoutMs));
+    Duration methodBudget = timeoutMs == 0 ? null : Duration.ofMillis(timeoutMs);
+    return new Callee(fullMethodName, tier, methodBudget, budget.getLongLived());
   }
 
   private static IllegalArgumentException unknownTier(String fullMethodName, MethodBudget budget, String source) {

@@ -142,6 +142,24 @@ class ProtoBudgetsTest {
   }
 
   @Test
+  void longLivedMethodsAreExemptFromTheTierCapWithOrWithoutTheirOwnCap() throws Exception {
+    Descriptors.ServiceDescriptor service = DynamicService.named("Config")
+        .method("Watch", budget("service", 0).toBuilder().setLongLived(true).build())
+        .method("Export", budget("service", 600_000).toBuilder().setLongLived(true).build())
+        .method("Get", budget("service", 0))
+        .build();
+
+    Map<String, Callee> budgets = ProtoBudgets.fromService(service);
+
+    assertThat(budgets.get("test.dynamic.v1.Config/Watch")).isEqualTo(Callee.longLived("test.dynamic.v1.Config/Watch", Tier.SERVICE));
+    assertThat(budgets.get("test.dynamic.v1.Config/Export"))
+        .isEqualTo(Callee.longLived("test.dynamic.v1.Config/Export", Tier.SERVICE, Duration.ofMinutes(10)));
+    assertThat(budgets.get("test.dynamic.v1.Config/Get").longLived()).isFalse();
+    assertThat(io.reqctx.BudgetPolicy.defaults().inbound(null, Tier.SERVICE, budgets.get("test.dynamic.v1.Config/Export")))
+        .as("its own cap, above the service tier's 3 s").contains(Duration.ofMinutes(10));
+  }
+
+  @Test
   void serviceDefaultAppliesToMethodsWithoutTheirOwnOption() throws Exception {
     Descriptors.ServiceDescriptor service = DynamicService.named("Catalog")
         .defaultBudget(budget("service", 1500))

@@ -8,6 +8,9 @@ import io.reqctx.BudgetPolicy;
 import io.reqctx.Callee;
 import io.reqctx.Tier;
 import io.reqctx.internal.telemetry.ConfiguredOpenTelemetry;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -30,6 +33,8 @@ public final class ClientConfig {
   private final OpenTelemetry openTelemetry;
   private final Function<String, @Nullable Callee> methodCallees;
   private final SpanMode spans;
+  private final Map<String, Callee> longLivedMethods;
+  private final boolean tierCapOutsideRequests;
 
   private ClientConfig(Builder b) {
     this.calleeTier = b.calleeTier;
@@ -38,6 +43,8 @@ public final class ClientConfig {
     this.openTelemetry = ConfiguredOpenTelemetry.of(b.openTelemetry);
     this.methodCallees = b.methodCallees;
     this.spans = b.spans;
+    this.longLivedMethods = Map.copyOf(b.longLivedMethods);
+    this.tierCapOutsideRequests = b.tierCapOutsideRequests;
   }
 
   /** Starts a configuration for calls to peers of tier {@code calleeTier}. */
@@ -69,11 +76,26 @@ public final class ClientConfig {
     return openTelemetry;
   }
 
-  /** The callee for {@code fullMethodName}: the per-method override, or the channel's tier. */
+  /**
+   * The callee for {@code fullMethodName}: a {@linkplain Builder#longLivedMethod long-lived method},
+   * else the per-method override, else the channel's tier.
+   */
   public Callee callee(String fullMethodName) {
     requireNonNull(fullMethodName, "fullMethodName");
+    Callee longLived = longLivedMethods.get(fullMethodName);
+    if (longLived != null) {
+      return longLived;
+    }
     Callee override = methodCallees.apply(fullMethodName);
     return override != null ? override : Callee.of(fullMethodName, calleeTier);
+  }
+
+  /**
+   * Whether a call made outside any request gets the callee's tier cap as its deadline (default false:
+   * it gets the callee's method budget when one is declared, and no deadline otherwise).
+   */
+  public boolean tierCapOutsideRequests() {
+    return tierCapOutsideRequests;
   }
 
   /** What reqctx does with spans. */
@@ -89,6 +111,8 @@ public final class ClientConfig {
     private @Nullable OpenTelemetry openTelemetry;
     private Function<String, @Nullable Callee> methodCallees = method -> null;
     private SpanMode spans = SpanMode.CREATE;
+    private final Map<String, Callee> longLivedMethods = new HashMap<>();
+    private boolean tierCapOutsideRequests;
 
     private Builder(Tier calleeTier) {
       this.calleeTier = calleeTier;
@@ -131,6 +155,39 @@ public final class ClientConfig {
     /** {@link SpanMode#CREATE} (default), {@link SpanMode#ENRICH} or {@link SpanMode#OFF}. */
     public Builder spans(SpanMode mode) {
       this.spans = requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /**
+     * Declares {@code fullMethodName} long-lived (a watch, a subscription, a chat stream): its calls get
+     * no deadline from the callee's tier cap, only the caller's remaining time (less the reserve), and
+     * none at all from a caller without a deadline. Takes precedence over {@link #methodCallees}.
+     *
+     * <pre>{@code
+     * ClientConfig.builder(Tier.SERVICE).longLivedMethod("config.Config/Watch").build();
+     * }</pre>
+     */
+    public Builder longLivedMethod(String fullMethodName) {
+      requireNonNull(fullMethodName, "fullMethodName");
+      longLivedMethods.put(fullMethodName, Callee.longLived(fullMethodName, calleeTier));
+      return this;
+    }
+
+    /** Declares {@code fullMethodName} long-lived with its own cap, which replaces the tier's and may be above it. */
+    public Builder longLivedMethod(String fullMethodName, Duration cap) {
+      requireNonNull(fullMethodName, "fullMethodName");
+      longLivedMethods.put(fullMethodName, Callee.longLived(fullMethodName, calleeTier, requireNonNull(cap, "cap")));
+      return this;
+    }
+
+    /**
+     * Whether calls made outside any request (no current {@link io.reqctx.RequestCtx}: a start-up job, a
+     * background watch) get the callee's tier cap as their deadline. Default false: such a call gets the
+     * callee's method budget when one is declared and no deadline otherwise, as a plain gRPC or HTTP
+     * call would; set a deadline on the call itself, or set this to true, to bound it.
+     */
+    public Builder tierCapOutsideRequests(boolean capped) {
+      this.tierCapOutsideRequests = capped;
       return this;
     }
 

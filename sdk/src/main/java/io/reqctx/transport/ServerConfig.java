@@ -10,7 +10,10 @@ import io.reqctx.CtxKey;
 import io.reqctx.Ticker;
 import io.reqctx.Tier;
 import io.reqctx.internal.telemetry.ConfiguredOpenTelemetry;
+import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -22,6 +25,7 @@ import org.jspecify.annotations.Nullable;
  * ServerConfig config = ServerConfig.builder(Tier.SERVICE, Trust.TRUSTED)
  *     .acceptedKeys(TENANT, AUTH_SUBJECT)
  *     .methodBudgets(budgetsFromProto::get)   // full method name -> Callee with a method budget
+ *     .longLivedMethod("config.Config/Watch")  // a stream not cut at the tier's 3 s
  *     .openTelemetry(openTelemetry)
  *     .build();
  * }</pre>
@@ -40,6 +44,7 @@ public final class ServerConfig {
   private final Ticker ticker;
   private final SpanMode spans;
   private final boolean continueInboundTrace;
+  private final Map<String, Callee> longLivedMethods;
 
   private ServerConfig(Builder b) {
     this.tier = b.tier;
@@ -52,6 +57,7 @@ public final class ServerConfig {
     this.ticker = b.ticker;
     this.spans = b.spans;
     this.continueInboundTrace = b.continueInboundTrace;
+    this.longLivedMethods = Map.copyOf(b.longLivedMethods);
   }
 
   /** Starts a configuration for a server of tier {@code tier} whose callers are {@code trust}. */
@@ -93,9 +99,14 @@ public final class ServerConfig {
     return openTelemetry;
   }
 
-  /** The method budget declared for {@code fullMethodName}, or null. */
+  /**
+   * What is declared for {@code fullMethodName} — its method budget, or that it is long-lived — or
+   * null: a {@linkplain Builder#longLivedMethod long-lived method} first, then the {@linkplain
+   * Builder#methodBudgets method budgets} lookup.
+   */
   public @Nullable Callee methodBudget(String fullMethodName) {
-    return methodBudgets.apply(fullMethodName);
+    Callee longLived = longLivedMethods.get(fullMethodName);
+    return longLived != null ? longLived : methodBudgets.apply(fullMethodName);
   }
 
   /** The ticker of the scopes this server opens. */
@@ -125,6 +136,7 @@ public final class ServerConfig {
     private Ticker ticker = Ticker.system();
     private SpanMode spans = SpanMode.CREATE;
     private boolean continueInboundTrace = true;
+    private final Map<String, Callee> longLivedMethods = new HashMap<>();
 
     private Builder(Tier tier, Trust trust) {
       this.tier = tier;
@@ -175,7 +187,9 @@ public final class ServerConfig {
 
     /**
      * Looks up the budget declared for a full method name (e.g. {@code "shop.Orders/Get"}); the lookup
-     * returns null for methods without one and must be fast and thread-safe.
+     * returns null for methods without one and must be fast and thread-safe. A {@link
+     * Callee#longLived long-lived} callee from the lookup exempts the method from the tier's cap, as
+     * {@link #longLivedMethod} does.
      */
     public Builder methodBudgets(Function<String, @Nullable Callee> lookup) {
       this.methodBudgets = requireNonNull(lookup, "lookup");
@@ -197,6 +211,32 @@ public final class ServerConfig {
     /** Whether to continue the caller's W3C trace (default true); false starts a new trace per call. */
     public Builder continueInboundTrace(boolean continueTrace) {
       this.continueInboundTrace = continueTrace;
+      return this;
+    }
+
+    /**
+     * Declares {@code fullMethodName} long-lived (a watch, a subscription, a chat stream): its calls are
+     * not cut at the tier's cap, only by the caller's deadline; called without a deadline, a call runs
+     * until one side ends it or the caller cancels. Takes precedence over {@link #methodBudgets}.
+     * Streaming methods that are not declared keep the tier's cap, like every other method.
+     *
+     * <pre>{@code
+     * ServerConfig.builder(Tier.SERVICE, Trust.TRUSTED).longLivedMethod("config.Config/Watch").build();
+     * }</pre>
+     */
+    public Builder longLivedMethod(String fullMethodName) {
+      requireNonNull(fullMethodName, "fullMethodName");
+      longLivedMethods.put(fullMethodName, Callee.longLived(fullMethodName, tier));
+      return this;
+    }
+
+    /**
+     * Declares {@code fullMethodName} long-lived with its own cap, which replaces the tier's and may be
+     * above it (e.g. a 10-minute export on a 3-second tier); the caller's deadline still applies.
+     */
+    public Builder longLivedMethod(String fullMethodName, Duration cap) {
+      requireNonNull(fullMethodName, "fullMethodName");
+      longLivedMethods.put(fullMethodName, Callee.longLived(fullMethodName, tier, requireNonNull(cap, "cap")));
       return this;
     }
 

@@ -1,14 +1,11 @@
 package io.reqctx.armeria;
 
 import com.linecorp.armeria.common.RequestContext;
-import com.linecorp.armeria.common.util.TimeoutMode;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import io.netty.util.AttributeKey;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import io.reqctx.RequestCtx;
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -50,19 +47,15 @@ final class ArmeriaContexts {
   }
 
   /**
-   * Shortens Armeria's request timeout to the ctx deadline (from now), or times out now if it passed.
-   * A shorter timeout configured in Armeria is left alone: reqctx never extends it.
+   * Makes reqctx the one owner of the request's deadline: when the ctx has a deadline (which already
+   * includes Armeria's request timeout: reqctx may shorten it, never extend it), Armeria's own timeout
+   * is cleared, so that a single timer ends the request and its outcome never depends on which of two
+   * timers fired first. Without a deadline (a long-lived route), Armeria's timeout is left as it is.
    */
-  static void alignRequestTimeout(ServiceRequestContext armeriaCtx, RequestCtx ctx) {
-    ctx.deadline().ifPresent(deadline -> {
-      long nanos = deadline.remainingNanos();
-      long configuredMillis = armeriaCtx.requestTimeoutMillis();
-      if (nanos <= 0) {
-        armeriaCtx.timeoutNow();
-      } else if (configuredMillis <= 0 || nanos < TimeUnit.MILLISECONDS.toNanos(configuredMillis)) {
-        armeriaCtx.setRequestTimeout(TimeoutMode.SET_FROM_NOW, Duration.ofNanos(nanos));
-      }
-    });
+  static void takeOverRequestTimeout(ServiceRequestContext armeriaCtx, RequestCtx ctx) {
+    if (ctx.deadline().isPresent()) {
+      armeriaCtx.clearRequestTimeout();
+    }
   }
 
   /**

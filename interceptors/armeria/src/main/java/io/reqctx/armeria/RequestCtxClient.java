@@ -13,10 +13,11 @@ import io.opentelemetry.context.Context;
 import io.reqctx.RequestCtx;
 import io.reqctx.transport.ClientConfig;
 import io.reqctx.internal.transport.OutboundCall;
-import io.reqctx.transport.Rejection;
+import io.reqctx.Rejection;
 import io.reqctx.internal.wire.BudgetMillis;
 import io.reqctx.internal.wire.WireHeaders;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -27,9 +28,11 @@ import java.util.function.Function;
  * <ul>
  *   <li>Below the minimum viable budget, or when the caller's request is already cancelled, the request
  *       is not sent: the response fails with a {@link RejectedCallException} whose message gives the
- *       numbers ({@link RequestCtxService} turns it into {@code 504}).
+ *       numbers ({@link RequestCtxService} turns it into {@code 504}, or {@code 499} when the caller
+ *       left).
  *   <li>Otherwise Armeria's response timeout becomes the budget (unless a shorter one is set), and the
- *       request carries {@code reqctx-budget-ms}, {@code reqctx-tier}, {@code reqctx-hop}, {@code
+ *       request carries {@code reqctx-budget-ms} (no budget and no timeout change for a request made
+ *       outside any request, or to a long-lived path, without a limit), {@code reqctx-tier}, {@code reqctx-hop}, {@code
  *       reqctx-attempt}, {@code x-request-id}, the propagated keys (sensitive ones only to a peer
  *       configured as trusted) and the trace. Any {@code reqctx-*} header already on the request is
  *       replaced: the decorator owns that namespace, so headers copied from an inbound request cannot
@@ -66,21 +69,24 @@ public final class RequestCtxClient extends SimpleDecoratingHttpClient {
     Context parent = callerContext(armeriaCtx);
     String method = req.method().name() + " " + armeriaCtx.path();
     OutboundCall outbound = OutboundCall.prepare(config, parent, method);
+    outbound.start(); // execute() is the start of the call: the CLIENT span starts (or records the refusal) here
     Rejection rejection = outbound.rejection();
     if (rejection != null) {
       return HttpResponse.ofFailure(new RejectedCallException(rejection));
     }
 
-    Duration budget = outbound.budget().orElseThrow();
-    long configuredMillis = armeriaCtx.responseTimeoutMillis();
-    if (configuredMillis == 0 || configuredMillis > budget.toMillis()) {
-      armeriaCtx.setResponseTimeout(TimeoutMode.SET_FROM_NOW, budget);
+    Optional<Duration> budget = outbound.budget();
+    if (budget.isPresent()) {
+      long configuredMillis = armeriaCtx.responseTimeoutMillis();
+      if (configuredMillis == 0 || configuredMillis > budget.get().toMillis()) {
+        armeriaCtx.setResponseTimeout(TimeoutMode.SET_FROM_NOW, budget.get());
+      }
     }
 
     RequestHeadersBuilder headers = req.headers().toBuilder();
     ArmeriaHeaders.removeReqctxHeaders(headers);
     outbound.writeHeaders(headers::set);
-    headers.set(WireHeaders.BUDGET_MS, BudgetMillis.format(budget.toMillis()));
+    budget.ifPresent(b -> headers.set(WireHeaders.BUDGET_MS, BudgetMillis.format(b.toMillis())));
     HttpRequest budgeted = req.withHeaders(headers.build());
     armeriaCtx.updateRequest(budgeted);
 

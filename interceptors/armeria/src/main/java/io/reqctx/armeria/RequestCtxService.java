@@ -15,8 +15,8 @@ import io.opentelemetry.context.Scope;
 import io.reqctx.RequestCtx;
 import io.reqctx.internal.transport.HeaderReader;
 import io.reqctx.internal.transport.InboundCall;
-import io.reqctx.transport.Outcome;
-import io.reqctx.transport.Rejection;
+import io.reqctx.Outcome;
+import io.reqctx.Rejection;
 import io.reqctx.transport.ServerConfig;
 import io.reqctx.transport.Trust;
 import io.reqctx.internal.wire.WireHeaders;
@@ -35,9 +35,10 @@ import org.jspecify.annotations.Nullable;
  *       rules of the {@link ServerConfig} (tier cap, method budget, trust, request id, trace, keys);
  *       the method name for spans and method budgets is {@code "<HTTP method> <route pattern>"}, e.g.
  *       {@code "GET /orders/{id}"};
- *   <li>sets Armeria's request timeout to the scope's deadline, and links cancellation both ways: the
- *       client leaving or Armeria timing the request out cancels the scope, the scope's deadline
- *       passing cancels the Armeria request;
+ *   <li>owns the request's deadline: Armeria's request timeout for the route is folded into the
+ *       budget (reqctx may shorten it, never extend it) and then cleared, so that the scope's alarm is
+ *       the one timer; and links cancellation both ways: the client leaving cancels the scope, the
+ *       scope's deadline passing cancels the Armeria request;
  *   <li>makes the ctx current — with {@code trace_id}, {@code span_id} and {@code request_id} in the
  *       SLF4J MDC — in the service and wherever Armeria pushes this request's context: callbacks on
  *       {@code ctx.eventLoop()}, tasks on {@code ctx.blockingTaskExecutor()}, futures made
@@ -45,9 +46,11 @@ import org.jspecify.annotations.Nullable;
  *   <li>answers {@code 504 Gateway Timeout} with a one-line plain-text body naming the budget when the
  *       budget runs out before the response started (Armeria's request timeout, the scope's deadline,
  *       a {@link RejectedCallException} for lack of budget, a {@code WebClient} response timeout or a
- *       gRPC {@code DEADLINE_EXCEEDED} from a downstream call); refuses a request that arrives with no
- *       budget left ({@code 504}) or above the hop limit ({@code 508 Loop Detected}) without running
- *       the service;
+ *       gRPC {@code DEADLINE_EXCEEDED} from a downstream call), and {@code 499 Client Closed Request}
+ *       when the request was cancelled because its caller left (a downstream call then fails with
+ *       {@code CANCELLED} or a cancelled {@link RejectedCallException}) — never {@code 500} for either;
+ *       refuses a request that arrives with no budget left ({@code 504}) or above the hop limit
+ *       ({@code 508 Loop Detected}) without running the service;
  *   <li>never echoes {@code reqctx-*} headers in response headers or trailers, and returns the request
  *       id as {@code x-request-id} so a client can quote it.
  * </ul>
@@ -109,10 +112,14 @@ public final class RequestCtxService extends SimpleDecoratingHttpService {
     try {
       armeriaCtx.setAttr(ArmeriaContexts.CONTEXT, context);
       ArmeriaContexts.hook(armeriaCtx, context);
-      ArmeriaContexts.alignRequestTimeout(armeriaCtx, ctx);
-      RequestCtx.CancelRegistration scopeCancelled = ctx.onCancel(armeriaCtx::cancel);
-      armeriaCtx.log().whenComplete().thenAccept(log -> scopeCancelled.remove());
-      armeriaCtx.whenRequestCancelling().thenAccept(inbound::cancel);
+      ArmeriaContexts.takeOverRequestTimeout(armeriaCtx, ctx);
+      armeriaCtx.whenRequestCancelling().thenAccept(cause -> {
+        if (HttpOutcomes.isDeadline(cause)) {
+          inbound.transportDeadlinePassed();
+        } else {
+          inbound.callerLeft();
+        }
+      });
       if (config.trust() == Trust.EDGE) {
         // Also through ctx.request(), so no handler or later decorator can forward a forged header.
         forService = req.withHeaders(ArmeriaHeaders.withoutReqctxHeaders(headers));
@@ -129,10 +136,13 @@ public final class RequestCtxService extends SimpleDecoratingHttpService {
     } catch (Throwable t) {
       response = HttpResponse.ofFailure(t);
     }
-    return response
-        .recover(cause -> HttpOutcomes.isDeadline(cause)
-            ? HttpOutcomes.text(HttpStatus.GATEWAY_TIMEOUT, deadlineMessage(inbound), requestId)
-            : HttpResponse.ofFailure(cause))
+    // The scope's deadline is the request's only timer: when the scope ends first, the service's response
+    // is aborted with its cause, which becomes the 504 (or 499) below if nothing was sent yet.
+    HttpResponse served = response;
+    RequestCtx.CancelRegistration endWithScope = ctx.onCancel(served::abort);
+    armeriaCtx.log().whenComplete().thenAccept(log -> endWithScope.remove());
+    return served
+        .recover(cause -> HttpOutcomes.recover(cause, ctx, () -> deadlineMessage(inbound), requestId))
         .mapHeaders(responseHeaders -> forClient(armeriaCtx, responseHeaders, requestId))
         .mapTrailers(ArmeriaHeaders::withoutReqctxHeaders);
   }
@@ -152,8 +162,9 @@ public final class RequestCtxService extends SimpleDecoratingHttpService {
   }
 
   private String deadlineMessage(InboundCall inbound) {
-    return "reqctx: deadline exceeded: the " + config.tier().name() + " budget of " + inbound.budget().toMillis()
-        + "ms ran out before the response started (request " + inbound.ctx().requestId() + ")";
+    return "reqctx: deadline exceeded: the " + config.tier().name() + " budget of "
+        + inbound.budget().map(budget -> budget.toMillis() + "ms").orElse("(none)")
+        + " ran out before the response started (request " + inbound.ctx().requestId() + ")";
   }
 
   private static ResponseHeaders forClient(

@@ -1,11 +1,10 @@
 package io.reqctx.grpc;
 
 import io.grpc.Status;
-import io.reqctx.DeadlineExceededException;
-import io.reqctx.transport.Outcome;
-import io.reqctx.transport.Rejection;
+import io.reqctx.Outcome;
+import io.reqctx.Rejection;
 import java.time.Duration;
-import java.util.concurrent.TimeoutException;
+import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /** The mapping between reqctx verdicts and grpc statuses, in one place for both interceptors. */
@@ -23,22 +22,18 @@ final class GrpcStatuses {
   }
 
   /**
-   * The status that ends a call whose scope was cancelled with {@code cause}; {@code budget} names the
-   * call's budget when the grpc deadline timer, not the scope's, fired first.
+   * The status that ends a call whose scope was cancelled with {@code cause}: {@code DEADLINE_EXCEEDED}
+   * for a deadline (whoever fired it), {@code CANCELLED} otherwise; {@code budget} is the call's.
    */
-  static Status ofCancellation(Throwable cause, Duration budget) {
-    if (cause instanceof TimeoutException) {
-      return Status.DEADLINE_EXCEEDED.withDescription(
-          "reqctx: deadline exceeded: the call's budget of " + budget.toMillis() + "ms ran out");
-    }
-    if (isDeadline(cause)) {
-      return Status.DEADLINE_EXCEEDED.withDescription(oneLine(cause.getMessage()));
+  static Status ofCancellation(Throwable cause, Optional<Duration> budget) {
+    if (Outcome.ofCancellation(cause) == Outcome.DEADLINE_EXCEEDED) {
+      String message = cause.getMessage();
+      return Status.DEADLINE_EXCEEDED.withDescription(message != null && message.startsWith("reqctx:")
+          ? oneLine(message)
+          : "reqctx: deadline exceeded: the call's budget of " + budget.map(b -> b.toMillis() + "ms").orElse("none")
+              + " ran out");
     }
     return Status.CANCELLED.withDescription("reqctx: the request was cancelled: " + oneLine(cause.getMessage()));
-  }
-
-  static boolean isDeadline(Throwable cause) {
-    return cause instanceof DeadlineExceededException || cause instanceof TimeoutException;
   }
 
   static Outcome outcomeOf(Status.Code code) {

@@ -10,7 +10,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerStreamTracer;
 import io.reqctx.internal.transport.HeaderReader;
 import io.reqctx.internal.transport.InboundCall;
-import io.reqctx.transport.Rejection;
+import io.reqctx.Rejection;
 import io.reqctx.transport.ServerConfig;
 import io.reqctx.internal.wire.GrpcTimeout;
 import io.reqctx.internal.wire.WireHeaders;
@@ -27,6 +27,24 @@ import org.jspecify.annotations.Nullable;
  * ends, whatever the outcome. Because the interceptor installs the {@link io.grpc.Context} deadline
  * itself, a plain grpc stub called in the handler inherits the budget on any server that runs grpc
  * interceptors (grpc-java's own, Armeria's {@code GrpcService}).
+ *
+ * <p>Every call shape is covered — unary, server-streaming, client-streaming, bidi — with the same
+ * rules:
+ *
+ * <ul>
+ *   <li>A call that reqctx ends (its deadline passed, its scope was cancelled) looks to the handler
+ *       exactly like one that grpc-java's own deadline ends: {@code ServerCall.isCancelled()} and the
+ *       {@code io.grpc.Context} turn cancelled, the listener gets {@code onCancel} (grpc's stubs run
+ *       the {@code setOnCancelHandler} handler, give request observers {@code onError} and refuse later
+ *       sends), nothing the handler still sends reaches the client, and the client gets {@code
+ *       DEADLINE_EXCEEDED} for a deadline ({@code CANCELLED} for a cancel).
+ *   <li>Streams are cut at the tier's cap like any call, unless the method is declared long-lived
+ *       ({@link ServerConfig.Builder#longLivedMethod}, a long-lived {@code Callee} from the method
+ *       budgets, or {@code long_lived} in the {@code .proto} budget option): then only the caller's
+ *       deadline, and the method's own cap if it declares one, bound it.
+ *   <li>A handler that throws (in {@code startCall} or any callback) ends the scope with outcome
+ *       {@code ERROR}; grpc-java closes the call with {@code UNKNOWN} as it does without reqctx.
+ * </ul>
  *
  * <p>Rejections never run the handler: no budget left on arrival closes the call with {@code
  * DEADLINE_EXCEEDED}, a hop count above the limit with {@code FAILED_PRECONDITION}; both with a
@@ -83,7 +101,12 @@ public final class RequestCtxServerInterceptor implements ServerInterceptor {
       }
       return new ServerCall.Listener<>() {};
     }
-    return ServerCallBinding.start(inbound, callContext, call, headers, next);
+    try {
+      return ServerCallBinding.start(inbound, call, headers, next);
+    } catch (RuntimeException | Error e) {
+      inbound.close(); // idempotent: the binding closes it first when it got that far
+      throw e;
+    }
   }
 
   /**

@@ -9,21 +9,40 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.Status;
 import io.opentelemetry.context.Scope;
+import io.reqctx.Outcome;
 import io.reqctx.RequestCtx;
+import io.reqctx.grpc.internal.NeverFiringScheduler;
 import io.reqctx.internal.transport.InboundCall;
-import io.reqctx.transport.Outcome;
-import java.util.concurrent.CancellationException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Binds one call's reqctx scope to its grpc side, both ways: the call's {@link Context} (a child of the
- * server's, with the reqctx deadline) cancelled — the client reset the stream or a deadline fired —
- * cancels the scope; the scope cancelled — its deadline alarm, an owner — cancels that {@link Context}
- * and closes the call with DEADLINE_EXCEEDED or CANCELLED if it is still open. The scope closes, the
- * span ends and the {@link Context} is released exactly once, on {@code onComplete} or {@code onCancel}.
+ * Binds one call's reqctx scope to its grpc side, so that a call ended by reqctx looks to the handler
+ * exactly like a call ended by grpc-java's own deadline or a client reset:
+ *
+ * <ul>
+ *   <li><b>reqctx ends the call</b> (its deadline alarm, an owner's cancel): {@link
+ *       ServerCall#isCancelled()} turns true, the call's {@link Context} is cancelled (with a {@link
+ *       TimeoutException} for a deadline, as grpc-java's deadline does, so that stubs called in the
+ *       handler fail with {@code DEADLINE_EXCEEDED}), the call is closed with {@code DEADLINE_EXCEEDED}
+ *       or {@code CANCELLED}, later messages, half-close and readiness are no longer delivered, sends are
+ *       dropped, and the listener gets {@code onCancel} (never {@code onComplete}) through the call's
+ *       own executor — so grpc's stubs run the cancel handler, give request observers {@code onError}
+ *       and refuse later sends, as they do for grpc's own deadline;
+ *   <li><b>the transport ends the call</b> (the client reset the stream, grpc-java's or Armeria's
+ *       deadline): the scope is cancelled with the matching cause (the caller left, or a deadline);
+ *   <li><b>the handler throws</b> (in {@code startCall} or any callback): the scope is cancelled with
+ *       the exception (outcome {@link Outcome#ERROR}) and the exception goes on to grpc, which closes
+ *       the call as it does without reqctx ({@code UNKNOWN}).
+ * </ul>
+ *
+ * The scope closes, the span ends and the {@link Context} is released exactly once, when the call
+ * ends, with the outcome of the call.
  */
 final class ServerCallBinding<ReqT, RespT> {
   // Cancellation listeners only flip state and cancel: run them on the cancelling thread.
@@ -31,74 +50,111 @@ final class ServerCallBinding<ReqT, RespT> {
 
   private final InboundCall inbound;
   private final Context.CancellableContext grpcContext;
-  private final Context serverContext;
   private final GuardedServerCall<ReqT, RespT> call;
-  private final Context.CancellationListener grpcCancelled = this::grpcContextCancelled;
+  private final Context.CancellationListener transportCancelled = this::grpcContextCancelled;
   private final AtomicBoolean finished = new AtomicBoolean();
-  private volatile boolean callerGone;
+  // Set before reqctx cancels the grpc context itself, so that the listener tells it from the transport.
+  private volatile boolean cancellingGrpcContext;
+  private volatile boolean transportEnded;
+  private volatile @Nullable Throwable handlerFailure;
   private volatile RequestCtx.@Nullable CancelRegistration scopeCancelled;
 
-  private ServerCallBinding(
-      InboundCall inbound, Context serverContext, Context.CancellableContext grpcContext, ServerCall<ReqT, RespT> call) {
+  private ServerCallBinding(InboundCall inbound, Context.CancellableContext grpcContext, ServerCall<ReqT, RespT> call) {
     this.inbound = inbound;
-    this.serverContext = serverContext;
     this.grpcContext = grpcContext;
     this.call = new GuardedServerCall<>(call);
   }
 
   static <ReqT, RespT> ServerCall.Listener<ReqT> start(
-      InboundCall inbound,
-      Context serverContext,
-      ServerCall<ReqT, RespT> call,
-      Metadata headers,
-      ServerCallHandler<ReqT, RespT> next) {
-    long remainingNanos = inbound.ctx().deadline().orElseThrow().remainingNanos();
-    Context.CancellableContext grpcContext;
-    // Derived from the current grpc context while the reqctx context is attached: a grpc context
-    // storage backed by OpenTelemetry's (the override in OpenTelemetry's gRPC instrumentation) then
-    // carries the reqctx context inside the grpc one. With grpc's own storage this is serverContext.
-    try (Scope ignored = RequestCtx.attach(inbound.context())) {
-      grpcContext =
-          Context.current().withDeadline(Deadline.after(remainingNanos, TimeUnit.NANOSECONDS), NeverFiringScheduler.INSTANCE);
-    }
-    ServerCallBinding<ReqT, RespT> binding = new ServerCallBinding<>(inbound, serverContext, grpcContext, call);
-    grpcContext.addListener(binding.grpcCancelled, DIRECT);
+      InboundCall inbound, ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
+    ServerCallBinding<ReqT, RespT> binding = new ServerCallBinding<>(inbound, grpcContextOf(inbound), call);
+    binding.grpcContext.addListener(binding.transportCancelled, DIRECT);
     binding.scopeCancelled = inbound.ctx().onCancel(binding::scopeCancelled);
+    List<ServerCall.Listener<ReqT>> delegate = new ArrayList<>(1);
+    try {
+      binding.inContext(() -> delegate.add(next.startCall(binding.call, headers)));
+    } catch (RuntimeException | Error e) {
+      binding.finish(); // grpc closes the call and never calls a listener: end the scope here
+      throw e;
+    }
+    return binding.new BoundListener(delegate.get(0));
+  }
 
-    ServerCall.Listener<ReqT> delegate;
-    // The OpenTelemetry context first, the grpc one on top: when grpc's context storage is backed by
-    // OpenTelemetry's (OpenTelemetry's gRPC instrumentation ships such an override), attaching in the
-    // other order would hide the grpc context.
+  /**
+   * The call's grpc context: a child of the current one (the server's, with the caller's deadline on
+   * grpc-java) with the reqctx deadline, or without a deadline of its own when the call has none.
+   * Derived while the reqctx context is attached: a grpc context storage backed by OpenTelemetry's (the
+   * override in OpenTelemetry's gRPC instrumentation) then carries the reqctx context inside the grpc
+   * one. With grpc's own storage the parent is the server's context.
+   */
+  private static Context.CancellableContext grpcContextOf(InboundCall inbound) {
+    try (Scope ignored = RequestCtx.attach(inbound.context())) {
+      Context current = Context.current();
+      return inbound.ctx().deadline()
+          .map(deadline -> current.withDeadline(
+              Deadline.after(deadline.remainingNanos(), TimeUnit.NANOSECONDS), NeverFiringScheduler.INSTANCE))
+          .orElseGet(current::withCancellation);
+    }
+  }
+
+  /** Runs {@code callback} with the reqctx and grpc contexts current; a throw is the handler failing. */
+  private void inContext(Runnable callback) {
     try (Scope ignored = RequestCtx.attach(inbound.context())) {
       Context previous = grpcContext.attach();
       try {
-        delegate = next.startCall(binding.call, headers);
+        callback.run();
       } finally {
         grpcContext.detach(previous);
       }
     } catch (RuntimeException | Error e) {
-      binding.finish(Outcome.ERROR);
+      handlerFailed(e);
       throw e;
     }
-    return binding.new BoundListener(delegate);
   }
 
+  private void handlerFailed(Throwable failure) {
+    if (handlerFailure == null) {
+      handlerFailure = failure;
+    }
+    inbound.cancel(failure);
+  }
+
+  /** The grpc context was cancelled by someone else than reqctx: the transport ended the call. */
   private void grpcContextCancelled(Context context) {
-    Throwable cause = grpcContext.cancellationCause();
-    if (serverContext.isCancelled()) {
-      callerGone = true; // the transport cancelled the call: nobody is left to answer
+    if (cancellingGrpcContext) {
+      return;
     }
-    inbound.cancel(cause != null ? cause : new CancellationException("reqctx: the gRPC call's context was cancelled"));
+    transportEnded = true;
+    if (grpcContext.cancellationCause() instanceof TimeoutException) {
+      inbound.transportDeadlinePassed(); // grpc-java's own deadline timer
+    } else {
+      inbound.callerLeft();
+    }
   }
 
+  /** The scope was cancelled: unless the transport or grpc already ends the call, reqctx ends it. */
   private void scopeCancelled(Throwable cause) {
-    grpcContext.cancel(cause);
-    if (!callerGone) {
-      call.closeIfOpen(GrpcStatuses.ofCancellation(cause, inbound.budget()));
+    boolean endedElsewhere = transportEnded || cause == handlerFailure;
+    boolean endsTheCall = !endedElsewhere && call.markCancelled(GrpcStatuses.ofCancellation(cause, inbound.budget()));
+    cancelGrpcContext(Outcome.ofCancellation(cause) == Outcome.DEADLINE_EXCEEDED ? asTimeout(cause) : cause);
+    if (endsTheCall) {
+      call.closeCancelled();
     }
   }
 
-  private void finish(Outcome outcome) {
+  private void cancelGrpcContext(@Nullable Throwable cause) {
+    cancellingGrpcContext = true;
+    grpcContext.cancel(cause);
+  }
+
+  /** What grpc-java's deadline cancels a context with, so grpc code maps it to DEADLINE_EXCEEDED. */
+  private static TimeoutException asTimeout(Throwable deadline) {
+    TimeoutException timeout = new TimeoutException(deadline.getMessage());
+    timeout.initCause(deadline);
+    return timeout;
+  }
+
+  private void finish() {
     if (!finished.compareAndSet(false, true)) {
       return;
     }
@@ -106,81 +162,97 @@ final class ServerCallBinding<ReqT, RespT> {
     if (registration != null) {
       registration.remove();
     }
-    grpcContext.removeListener(grpcCancelled);
-    grpcContext.cancel(null);
-    inbound.close(outcome);
+    grpcContext.removeListener(transportCancelled);
+    cancelGrpcContext(null);
+    inbound.close(outcome());
   }
 
-  private Outcome cancelledOutcome() {
-    Throwable cause = inbound.ctx().cancellationCause();
-    Throwable grpcCause = grpcContext.cancellationCause();
-    boolean deadline = (cause != null && GrpcStatuses.isDeadline(cause)) || (grpcCause != null && GrpcStatuses.isDeadline(grpcCause));
-    return deadline ? Outcome.DEADLINE_EXCEEDED : Outcome.CANCELLED;
+  /**
+   * The call's outcome: the status the handler closed it with, else what the scope was cancelled for
+   * (a deadline, the caller leaving, the handler's exception), else OK.
+   */
+  private Outcome outcome() {
+    Status handlerStatus = call.handlerStatus();
+    if (handlerStatus != null && handlerFailure == null) {
+      return GrpcStatuses.outcomeOf(handlerStatus.getCode());
+    }
+    return Outcome.ofCancellation(inbound.ctx().cancellationCause());
   }
 
-  /** Runs every callback with the call's grpc {@link Context} and the reqctx OpenTelemetry context current. */
+  /** Runs every callback in the call's contexts, and turns a call ended by reqctx into onCancel. */
   private final class BoundListener extends ForwardingServerCallListener.SimpleForwardingServerCallListener<ReqT> {
+    private boolean cancelDelivered; // callbacks are serialised: no lock needed
+
     BoundListener(ServerCall.Listener<ReqT> delegate) {
       super(delegate);
     }
 
-    private void inContext(Runnable callback) {
-      try (Scope ignored = RequestCtx.attach(inbound.context())) {
-        Context previous = grpcContext.attach();
-        try {
-          callback.run();
-        } finally {
-          grpcContext.detach(previous);
-        }
+    @Override
+    public void onMessage(ReqT message) {
+      if (!call.cancelledByReqctx()) { // grpc-java drops messages of a cancelled call too
+        inContext(() -> super.onMessage(message));
       }
     }
 
     @Override
-    public void onMessage(ReqT message) {
-      inContext(() -> super.onMessage(message));
-    }
-
-    @Override
     public void onHalfClose() {
-      inContext(super::onHalfClose);
+      if (!call.cancelledByReqctx()) {
+        inContext(super::onHalfClose);
+      }
     }
 
     @Override
     public void onReady() {
-      inContext(super::onReady);
+      if (!call.cancelledByReqctx()) {
+        inContext(super::onReady);
+      }
     }
 
     @Override
     public void onCancel() {
-      callerGone = true;
-      inbound.cancel(new CancellationException("reqctx: the caller cancelled the gRPC call or its deadline passed"));
+      if (!call.cancelledByReqctx() && handlerFailure == null && !transportEnded) {
+        transportEnded = true;
+        inbound.callerLeft();
+      }
       try {
-        inContext(super::onCancel);
+        deliverCancel();
       } finally {
-        finish(cancelledOutcome());
+        finish();
       }
     }
 
     @Override
     public void onComplete() {
       try {
-        inContext(super::onComplete);
+        if (call.cancelledByReqctx()) {
+          deliverCancel(); // reqctx closed the call: to the handler it was cancelled, as by grpc's deadline
+        } else {
+          inContext(super::onComplete);
+        }
       } finally {
-        Status status = call.closedStatus();
-        finish(status == null ? Outcome.OK : GrpcStatuses.outcomeOf(status.getCode()));
+        finish();
+      }
+    }
+
+    private void deliverCancel() {
+      if (!cancelDelivered) {
+        cancelDelivered = true;
+        inContext(super::onCancel);
       }
     }
   }
 
   /**
-   * Serialises the handler's use of the call with the close that a cancelled scope makes from another
-   * thread; once closed, later sends and closes are dropped (the handler did nothing wrong: its request
-   * was cancelled under it).
+   * Serialises the handler's use of the call with the close that reqctx makes from another thread.
+   * Once reqctx has cancelled the call it reports {@link #isCancelled()} true and, like a call grpc-java
+   * cancelled, drops what the handler still sends.
    */
   private static final class GuardedServerCall<ReqT, RespT>
       extends ForwardingServerCall.SimpleForwardingServerCall<ReqT, RespT> {
     private final Object lock = new Object();
-    private @Nullable Status closedStatus;
+    private boolean closed; // guarded by lock
+    private @Nullable Status handlerStatus; // guarded by lock
+    private volatile @Nullable Status cancelledStatus;
 
     GuardedServerCall(ServerCall<ReqT, RespT> delegate) {
       super(delegate);
@@ -189,7 +261,7 @@ final class ServerCallBinding<ReqT, RespT> {
     @Override
     public void request(int numMessages) {
       synchronized (lock) {
-        if (closedStatus == null) {
+        if (!closed && cancelledStatus == null) {
           super.request(numMessages);
         }
       }
@@ -198,7 +270,7 @@ final class ServerCallBinding<ReqT, RespT> {
     @Override
     public void sendHeaders(Metadata headers) {
       synchronized (lock) {
-        if (closedStatus == null) {
+        if (!closed && cancelledStatus == null) {
           super.sendHeaders(headers);
         }
       }
@@ -207,7 +279,7 @@ final class ServerCallBinding<ReqT, RespT> {
     @Override
     public void sendMessage(RespT message) {
       synchronized (lock) {
-        if (closedStatus == null) {
+        if (!closed && cancelledStatus == null) {
           super.sendMessage(message);
         }
       }
@@ -216,20 +288,53 @@ final class ServerCallBinding<ReqT, RespT> {
     @Override
     public void close(Status status, Metadata trailers) {
       synchronized (lock) {
-        if (closedStatus == null) {
-          closedStatus = status;
+        if (!closed && cancelledStatus == null) {
+          closed = true;
+          handlerStatus = status;
           super.close(status, trailers);
         }
       }
     }
 
-    void closeIfOpen(Status status) {
-      close(status, new Metadata());
+    @Override
+    public boolean isReady() {
+      return cancelledStatus == null && super.isReady();
     }
 
-    @Nullable Status closedStatus() {
+    @Override
+    public boolean isCancelled() {
+      return cancelledStatus != null || super.isCancelled();
+    }
+
+    /** reqctx cancels the call with {@code status}; false when the handler had closed it already. */
+    boolean markCancelled(Status status) {
       synchronized (lock) {
-        return closedStatus;
+        if (closed || cancelledStatus != null) {
+          return false;
+        }
+        cancelledStatus = status;
+        return true;
+      }
+    }
+
+    /** Closes the call with the status it was cancelled with. */
+    void closeCancelled() {
+      synchronized (lock) {
+        Status status = cancelledStatus;
+        if (!closed && status != null) {
+          closed = true;
+          super.close(status, new Metadata());
+        }
+      }
+    }
+
+    boolean cancelledByReqctx() {
+      return cancelledStatus != null;
+    }
+
+    @Nullable Status handlerStatus() {
+      synchronized (lock) {
+        return handlerStatus;
       }
     }
   }

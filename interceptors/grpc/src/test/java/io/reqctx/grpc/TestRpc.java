@@ -48,15 +48,24 @@ public final class TestRpc {
       };
 
   public static MethodDescriptor<String, String> unary(String fullMethodName) {
+    return method(fullMethodName, MethodDescriptor.MethodType.UNARY);
+  }
+
+  /** A string-in, string-out method of any shape. */
+  public static MethodDescriptor<String, String> method(String fullMethodName, MethodDescriptor.MethodType type) {
     return MethodDescriptor.<String, String>newBuilder()
-        .setType(MethodDescriptor.MethodType.UNARY)
+        .setType(type)
         .setFullMethodName(fullMethodName)
         .setRequestMarshaller(UTF8)
         .setResponseMarshaller(UTF8)
         .build();
   }
 
-  /** A handler that answers a request synchronously or throws a {@code StatusRuntimeException}. */
+  /**
+   * A handler that answers a request synchronously. A {@code StatusRuntimeException} it throws is the
+   * call's status (as a handler passes it to {@code onError}); any other exception escapes the handler,
+   * as a bug does, and grpc closes the call as it does for one ({@code UNKNOWN}).
+   */
   public interface Handler {
     String handle(String request) throws Exception;
   }
@@ -68,13 +77,19 @@ public final class TestRpc {
             method,
             ServerCalls.asyncUnaryCall(
                 (request, responses) -> {
+                  String response;
                   try {
-                    responses.onNext(handler.handle(request));
-                    responses.onCompleted();
+                    response = handler.handle(request);
+                  } catch (io.grpc.StatusRuntimeException e) {
+                    responses.onError(e);
+                    return;
+                  } catch (RuntimeException e) {
+                    throw e;
                   } catch (Exception e) {
-                    responses.onError(e instanceof io.grpc.StatusRuntimeException ? e
-                        : io.grpc.Status.UNKNOWN.withDescription(e.toString()).asRuntimeException());
+                    throw new IllegalStateException("handler failed", e);
                   }
+                  responses.onNext(response);
+                  responses.onCompleted();
                 }))
         .build();
   }

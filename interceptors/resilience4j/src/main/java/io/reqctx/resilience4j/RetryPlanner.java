@@ -17,6 +17,9 @@ final class RetryPlanner {
   /** Set on the ctx of every attempt of a loop that may retry: loops nested in it do not retry. */
   private static final CtxKey<Boolean> INSIDE_RETRY_LOOP = CtxKey.local("reqctx.resilience4j.inside-retry-loop");
 
+  /** The budget of an attempt that nothing bounds: 100 years, where reqctx saturates every duration. */
+  private static final Duration UNBOUNDED = Duration.ofDays(36_500);
+
   private final GuardConfig config;
 
   RetryPlanner(GuardConfig config) {
@@ -67,6 +70,10 @@ final class RetryPlanner {
     if (verdict instanceof OutboundBudget.FailFast failFast) {
       throw new RetryStoppedException(StopReason.DEADLINE_BUDGET, attemptsMade,
           "reqctx: attempt " + (attemptsMade + 1) + " not started: " + failFast.message(), null);
+    }
+    if (verdict instanceof OutboundBudget.SendWithoutDeadline) {
+      // A long-lived callee called without a deadline: nothing but the per-attempt cap bounds it.
+      return new AttemptBudget(cap != null ? cap : UNBOUNDED, false);
     }
     OutboundBudget.Send send = (OutboundBudget.Send) verdict;
     if (cap != null && cap.compareTo(send.budget()) < 0) {

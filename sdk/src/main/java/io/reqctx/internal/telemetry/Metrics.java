@@ -16,8 +16,8 @@ import io.opentelemetry.api.metrics.LongHistogram;
 import io.opentelemetry.api.metrics.Meter;
 import io.reqctx.OutboundBudget;
 import io.reqctx.CtxKey;
-import io.reqctx.DeadlineExceededException;
 import io.reqctx.LeakReport;
+import io.reqctx.Outcome;
 import io.reqctx.RequestCtx;
 import io.reqctx.CtxObserver;
 import io.reqctx.Tier;
@@ -25,7 +25,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 
 
@@ -133,14 +132,26 @@ public final class Metrics implements CtxObserver {
 
   @Override
   public void onCancel(RequestCtx ctx, Throwable cause) {
-    String reason = cause instanceof DeadlineExceededException ? "deadline"
-        : cause instanceof CancellationException ? "cancelled" : "error";
-    cancellations.add(1, Attributes.of(TIER, ctx.tier().name(), REASON, reason));
+    cancellations.add(1, Attributes.of(TIER, ctx.tier().name(), REASON, cancellationReason(cause)));
+  }
+
+  /**
+   * The {@code reqctx.reason} of a cancellation: {@code deadline}, {@code cancelled} (the caller left,
+   * an owner or parent cancelled) or {@code error} (the request failed), as {@link
+   * Outcome#ofCancellation} classifies the cause. Transports translate what their library reports
+   * (a reset stream, a grpc-java or Armeria deadline, a handler's exception) into those causes.
+   */
+  static String cancellationReason(Throwable cause) {
+    return switch (Outcome.ofCancellation(cause)) {
+      case DEADLINE_EXCEEDED -> "deadline";
+      case CANCELLED -> "cancelled";
+      default -> "error";
+    };
   }
 
   @Override
   public void onClose(CtxEnd end) {
-    if (end.outcome() != CtxEnd.Outcome.OK) {
+    if (end.outcome() != Outcome.OK) {
       workAfterCancel.record(end.workAfterCancel().toNanos() / 1e6, Attributes.of(TIER, end.ctx().tier().name()));
     }
   }

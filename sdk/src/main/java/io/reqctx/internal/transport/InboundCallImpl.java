@@ -1,178 +1,176 @@
 package io.reqctx.internal.transport;
 
-import io.reqctx.transport.ServerConfig;
-import io.reqctx.transport.Trust;
-import io.reqctx.transport.SpanMode;
-import io.reqctx.transport.Rejection;
-import io.reqctx.transport.Outcome;
 import static java.util.Objects.requireNonNull;
 
+import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
-import io.reqctx.internal.telemetry.Metrics;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.context.Context;
-import io.reqctx.Callee;
-import io.reqctx.CtxKey;
-import io.reqctx.DeadlineExceededException;
-import io.reqctx.RequestCtx;
 import io.reqctx.CancellableCtx;
+import io.reqctx.CtxKey;
+import io.reqctx.Deadline;
+import io.reqctx.DeadlineExceededException;
+import io.reqctx.Outcome;
+import io.reqctx.Rejection;
+import io.reqctx.RequestCtx;
 import io.reqctx.Tier;
-import io.reqctx.internal.wire.AttemptNumber;
-import io.reqctx.internal.wire.HopCount;
-import io.reqctx.internal.wire.RequestId;
-import io.reqctx.internal.wire.TierName;
-import io.reqctx.internal.wire.WireHeaders;
+import io.reqctx.internal.telemetry.Metrics;
+import io.reqctx.transport.ServerConfig;
+import io.reqctx.transport.SpanMode;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 
-/** Applies the inbound rules of one {@link ServerConfig} to one request. */
+/** Applies the inbound rules of one {@link ServerConfig} to one request: read, decide, open. */
 final class InboundCallImpl implements InboundCall {
+  private final InboundRequest request;
+  private final Decision decision;
+  private final Tier tier;
+  private final Metrics metrics;
   private final CancellableCtx scope;
   private final Span span;
   private final SpanMode spans;
-  private final RequestCtx.@Nullable CancelRegistration spanEvents;
   private final Context context;
-  private final Duration budget;
-  private final @Nullable Tier callerTier;
-  private final @Nullable Rejection rejection;
+  private final @Nullable Deadline callerDeadline;
+  private final RequestCtx.@Nullable CancelRegistration spanEvents;
   private final AtomicBoolean closed = new AtomicBoolean();
-  private final Metrics metrics;
 
   private InboundCallImpl(
-      Metrics metrics,
-      CancellableCtx scope,
-      Span span,
-      SpanMode spans,
-      Context context,
-      Duration budget,
-      @Nullable Tier callerTier,
-      @Nullable Rejection rejection) {
+      ServerConfig config, InboundRequest request, Decision decision, Metrics metrics, CancellableCtx scope, Span span) {
+    this.request = request;
+    this.decision = decision;
+    this.tier = config.tier();
     this.metrics = metrics;
     this.scope = scope;
     this.span = span;
-    this.spans = spans;
+    this.spans = config.spans();
+    this.context = request.parent().with(span).with(scope.ctx());
+    Duration sent = request.inboundRemaining();
+    this.callerDeadline = sent == null ? null : Deadline.after(sent, config.ticker());
     this.spanEvents = spans == SpanMode.OFF ? null : scope.ctx().onCancel(cause -> SpanAttributes.cancelled(span, cause));
-    this.context = context;
-    this.budget = budget;
-    this.callerTier = callerTier;
-    this.rejection = rejection;
   }
 
-  @SuppressWarnings("MustBeClosedChecker") // the scope is owned, and closed, by the returned call
-  static InboundCall open(
-      ServerConfig config, HeaderReader headers, String method, @Nullable Duration inboundRemaining) {
+  static InboundCall open(ServerConfig config, HeaderReader headers, String method, @Nullable Duration inboundRemaining) {
     requireNonNull(config, "config");
     requireNonNull(headers, "headers");
     requireNonNull(method, "method");
-    boolean trusted = config.trust() == Trust.TRUSTED;
+    Metrics metrics = Metrics.of(config.openTelemetry());
+    InboundRequest request = InboundRequest.parse(config, headers, method, inboundRemaining, metrics);
+    Decision decision = Decision.of(config, request);
+    return openScope(config, request, decision, metrics);
+  }
 
-    Context parent = Context.current();
-    if (config.spans() != SpanMode.ENRICH && config.continueInboundTrace()) {
-      parent =
-          config.openTelemetry().getPropagators().getTextMapPropagator().extract(parent, headers, HeaderGetter.INSTANCE);
+  /** What the inbound rules make of a request: its budget (none: no deadline) and its rejection. */
+  record Decision(Optional<Duration> budget, @Nullable Rejection rejection) {
+
+    static Decision of(ServerConfig config, InboundRequest request) {
+      Optional<Duration> budget =
+          config.policy().inbound(request.inboundRemaining(), config.tier(), request.declaration());
+      return new Decision(budget, rejection(config, request, budget));
     }
 
-    Callee methodBudget = config.methodBudget(method);
-    Duration budget =
-        config.policy().inboundBudget(
-            inboundRemaining, config.tier(), methodBudget == null ? null : methodBudget.methodBudget());
-    int hops = trusted ? HopCount.parse(headers.single(WireHeaders.HOP)).orElse(0) : 0;
-    int attempt =
-        trusted ? AttemptNumber.parse(headers.single(WireHeaders.ATTEMPT)).orElse(AttemptNumber.FIRST) : AttemptNumber.FIRST;
-    Tier callerTier = trusted ? tierOf(headers.single(WireHeaders.TIER)) : null;
-    String requestId = headers.single(WireHeaders.REQUEST_ID);
-
-    Span span;
-    if (config.spans() == SpanMode.CREATE) {
-      span =
-          config.openTelemetry().getTracer(SpanAttributes.TRACER_NAME)
-              .spanBuilder(method)
-              .setSpanKind(SpanKind.SERVER)
-              .setParent(parent)
-              .setAttribute(SpanAttributes.TIER, config.tier().name())
-              .setAttribute(SpanAttributes.HOP, (long) hops)
-              .setAttribute(SpanAttributes.INBOUND_BUDGET_MS, budget.toMillis())
-              .startSpan();
-      if (callerTier != null) {
-        span.setAttribute(SpanAttributes.CALLER_TIER, callerTier.name());
+    private static @Nullable Rejection rejection(ServerConfig config, InboundRequest request, Optional<Duration> budget) {
+      if (request.hops() > config.maxHops()) {
+        return new Rejection(
+            Rejection.Reason.HOP_LIMIT,
+            "reqctx: " + request.method() + " refused: hop count " + request.hops() + " is above the limit "
+                + config.maxHops() + " (a call loop?); raise ServerConfig.builder(...).maxHops(n) if the chain is really that deep");
       }
-    } else {
-      span = Span.fromContext(parent);
-      if (config.spans() == SpanMode.ENRICH) {
-        span.setAttribute(SpanAttributes.TIER, config.tier().name());
-        span.setAttribute(SpanAttributes.HOP, (long) hops);
-        span.setAttribute(SpanAttributes.INBOUND_BUDGET_MS, budget.toMillis());
-        if (callerTier != null) {
-          span.setAttribute(SpanAttributes.CALLER_TIER, callerTier.name());
+      if (budget.isPresent() && budget.get().isZero()) {
+        Duration sent = request.inboundRemaining();
+        boolean longLived = request.declaration() != null && request.declaration().longLived();
+        return new Rejection(
+            Rejection.Reason.BUDGET_EXHAUSTED,
+            "reqctx: " + request.method() + " refused: no budget left on arrival (caller's remaining "
+                + (sent == null ? "none" : Math.max(0, sent.toMillis()) + "ms")
+                + ", tier " + config.tier().name() + " cap "
+                + (longLived ? "none (long-lived method)" : tierCap(config).toMillis() + "ms") + ")");
+      }
+      return null;
+    }
+
+    /** The tier's cap as the budget policy applies it (saturated). */
+    private static Duration tierCap(ServerConfig config) {
+      return config.policy().inboundBudget(null, config.tier(), null);
+    }
+  }
+
+  /** Starts the span, opens the scope and records the arrival; undoes what it did if a step throws. */
+  @SuppressWarnings("MustBeClosedChecker") // the scope is owned, and closed, by the returned call
+  private static InboundCall openScope(ServerConfig config, InboundRequest request, Decision decision, Metrics metrics) {
+    Span span = startSpan(config, request, decision);
+    CancellableCtx scope = null;
+    try {
+      CancellableCtx.Builder builder =
+          CancellableCtx.newRoot(config.tier())
+              .ticker(config.ticker())
+              .requestId(request.requestId())
+              .hopCount(request.hops())
+              .inboundAttempt(request.attempt())
+              .spanContext(span.getSpanContext())
+              .observer(metrics); // scope-level metrics of this call's scope tree
+      decision.budget().ifPresent(builder::budget);
+      addValues(builder, request.values());
+      scope = builder.open();
+      InboundCallImpl call = new InboundCallImpl(config, request, decision, metrics, scope, span);
+      recordArrival(config, request, decision, metrics);
+      return call;
+    } catch (RuntimeException | Error e) {
+      try {
+        if (scope != null) {
+          scope.close();
+        }
+      } finally {
+        if (config.spans() == SpanMode.CREATE) {
+          span.end();
         }
       }
+      throw e;
     }
+  }
 
-    CancellableCtx.Builder builder =
-        CancellableCtx.newRoot(config.tier())
-            .ticker(config.ticker())
-            .budget(budget)
-            .requestId(RequestId.isValid(requestId) ? requestId : RequestId.generate())
-            .hopCount(hops)
-            .inboundAttempt(attempt)
-            .spanContext(span.getSpanContext())
-            .observer(Metrics.of(config.openTelemetry())); // scope-level metrics of this call's scope tree
-    for (CtxKey<?> key : config.acceptedKeys()) {
-      if (trusted || !key.isSensitive()) {
-        addValue(builder, key, headers.single(key.headerName()), Metrics.of(config.openTelemetry()));
+  private static Span startSpan(ServerConfig config, InboundRequest request, Decision decision) {
+    if (config.spans() != SpanMode.CREATE) {
+      Span span = Span.fromContext(request.parent());
+      if (config.spans() == SpanMode.ENRICH) {
+        span.setAllAttributes(attributes(config, request, decision));
       }
+      return span;
     }
-    CancellableCtx scope = builder.open();
-    Metrics.of(config.openTelemetry()).recordArrival(config.tier(), budget, hops);
+    return config.openTelemetry().getTracer(SpanAttributes.TRACER_NAME)
+        .spanBuilder(request.method())
+        .setSpanKind(SpanKind.SERVER)
+        .setParent(request.parent())
+        .setAllAttributes(attributes(config, request, decision))
+        .startSpan();
+  }
+
+  private static Attributes attributes(ServerConfig config, InboundRequest request, Decision decision) {
+    return SpanAttributes.inbound(config.tier(), request.hops(), decision.budget(), request.callerTier());
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void addValues(CancellableCtx.Builder builder, List<Object> values) {
+    for (int i = 0; i < values.size(); i += 2) {
+      builder.value((CtxKey<Object>) values.get(i), values.get(i + 1));
+    }
+  }
+
+  private static void recordArrival(ServerConfig config, InboundRequest request, Decision decision, Metrics metrics) {
+    // A call without a deadline has no budget to record; see docs/OBSERVABILITY.md.
+    decision.budget().ifPresent(budget -> metrics.recordArrival(config.tier(), budget, request.hops()));
+    Tier callerTier = request.callerTier();
     if (callerTier != null && config.policy().isTierViolation(callerTier, config.tier())) {
-      TierViolations.report(Metrics.of(config.openTelemetry()), callerTier, config.tier(), method);
+      TierViolations.report(metrics, callerTier, config.tier(), request.method());
     }
-    Context context = parent.with(span).with(scope.ctx());
-    return new InboundCallImpl(
-        Metrics.of(config.openTelemetry()), scope, span, config.spans(), context, budget, callerTier, rejection(config, method, budget, hops, inboundRemaining));
-  }
-
-  private static <T> void addValue(
-      CancellableCtx.Builder builder, CtxKey<T> key, @Nullable String wireValue, Metrics metrics) {
-    if (wireValue == null) {
-      return;
-    }
-    T value = key.decodeFromWire(wireValue);
-    if (value != null) {
-      builder.value(key, value);
-    } else {
-      metrics.onDroppedValue(key, "undecodable or oversized");
-    }
-  }
-
-  private static @Nullable Rejection rejection(
-      ServerConfig config, String method, Duration budget, int hops, @Nullable Duration inboundRemaining) {
-    if (hops > config.maxHops()) {
-      return new Rejection(
-          Rejection.Reason.HOP_LIMIT,
-          "reqctx: " + method + " refused: hop count " + hops + " is above the limit " + config.maxHops()
-              + " (a call loop?); raise ServerConfig.builder(...).maxHops(n) if the chain is really that deep");
-    }
-    if (budget.isZero()) {
-      return new Rejection(
-          Rejection.Reason.BUDGET_EXHAUSTED,
-          "reqctx: " + method + " refused: no budget left on arrival (caller's remaining "
-              + (inboundRemaining == null ? "none" : Math.max(0, inboundRemaining.toMillis()) + "ms")
-              + ", tier " + config.tier().name() + " cap " + config.tier().cap().toMillis() + "ms)");
-    }
-    return null;
-  }
-
-  private static @Nullable Tier tierOf(@Nullable String header) {
-    String name = TierName.parse(header);
-    return name == null ? null : Tier.forName(name).orElse(null);
   }
 
   @Override
   public @Nullable Rejection rejection() {
-    return rejection;
+    return decision.rejection();
   }
 
   @Override
@@ -181,13 +179,13 @@ final class InboundCallImpl implements InboundCall {
   }
 
   @Override
-  public Duration budget() {
-    return budget;
+  public Optional<Duration> budget() {
+    return decision.budget();
   }
 
   @Override
   public Optional<Tier> callerTier() {
-    return Optional.ofNullable(callerTier);
+    return Optional.ofNullable(request.callerTier());
   }
 
   @Override
@@ -201,42 +199,82 @@ final class InboundCallImpl implements InboundCall {
   }
 
   @Override
+  public void callerLeft() {
+    Deadline sent = callerDeadline;
+    if (sent != null && sent.remainingNanos() <= CALLER_DEADLINE_GRACE.toNanos()) {
+      transportDeadlinePassed();
+    } else {
+      scope.cancel(new CancellationException("reqctx: the caller left (it reset the call or disconnected)"));
+    }
+  }
+
+  @Override
+  public void transportDeadlinePassed() {
+    scope.cancel(new DeadlineExceededException(decision.budget().orElse(Duration.ZERO), tier));
+  }
+
+  @Override
   public void close(Outcome outcome) {
     requireNonNull(outcome, "outcome");
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    if (outcome == Outcome.DEADLINE_EXCEEDED) {
-      metrics.recordDeadlineExceeded(scope.ctx().tier(), Metrics.Side.SERVER);
-    }
     if (spanEvents != null) {
-      spanEvents.remove(); // closing cancels the scope; that is not an event of the call
+      spanEvents.remove(); // the close and the cancel that matches its outcome are not events of the call
+    }
+    Throwable endCause = causeMatching(outcome);
+    if (endCause != null) {
+      scope.cancel(endCause); // a no-op when the scope was cancelled before: the first cause stays
+    }
+    if (outcome == Outcome.DEADLINE_EXCEEDED
+        || (outcome == Outcome.REJECTED && rejectionReason() == Rejection.Reason.BUDGET_EXHAUSTED)) {
+      metrics.recordDeadlineExceeded(tier, Metrics.Side.SERVER);
     }
     try {
       scope.close();
     } finally {
-      SpanAttributes.end(span, spans, outcome);
+      SpanAttributes.end(span, spans, outcome, decision.rejection());
     }
   }
 
   @Override
   public void close() {
-    close(outcomeFromState());
+    close(decision.rejection() != null ? Outcome.REJECTED : Outcome.ofCancellation(scope.ctx().cancellationCause()));
   }
 
-  private Outcome outcomeFromState() {
-    if (rejection != null) {
-      return rejection.reason() == Rejection.Reason.BUDGET_EXHAUSTED ? Outcome.DEADLINE_EXCEEDED : Outcome.REJECTED;
-    }
-    Throwable cause = scope.ctx().cancellationCause();
-    if (cause == null) {
-      return Outcome.OK;
-    }
-    return cause instanceof DeadlineExceededException ? Outcome.DEADLINE_EXCEEDED : Outcome.CANCELLED;
+  private Rejection.@Nullable Reason rejectionReason() {
+    Rejection rejection = decision.rejection();
+    return rejection == null ? null : rejection.reason();
+  }
+
+  /** A cancellation cause for which {@link Outcome#ofCancellation} gives {@code outcome}; null for OK. */
+  private @Nullable Throwable causeMatching(Outcome outcome) {
+    return switch (outcome) {
+      case OK -> null;
+      case DEADLINE_EXCEEDED -> new DeadlineExceededException(decision.budget().orElse(Duration.ZERO), tier);
+      case CANCELLED -> new CancellationException("reqctx: " + request.method() + " was cancelled");
+      case ERROR -> new CallFailedException(request.method());
+      case REJECTED -> {
+        Rejection rejection = requireNonNull(decision.rejection(), "a call closed as REJECTED must have a rejection");
+        yield rejection.reason() == Rejection.Reason.BUDGET_EXHAUSTED
+            ? new DeadlineExceededException(Duration.ZERO, tier)
+            : new CancellationException(rejection.message());
+      }
+    };
   }
 
   @Override
   public String toString() {
+    Rejection rejection = decision.rejection();
     return "InboundCall[" + scope.ctx() + (rejection == null ? "" : ", rejected: " + rejection.reason()) + "]";
+  }
+
+  /** The cause a scope is cancelled with when its call ended with an error and no exception says more. */
+  static final class CallFailedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    CallFailedException(String method) {
+      super("reqctx: " + method + " ended with an error", null, false, false);
+    }
   }
 }

@@ -1,11 +1,11 @@
 package io.reqctx.internal.transport;
 
-import io.reqctx.transport.ClientConfig;
-import io.reqctx.transport.Rejection;
-import io.reqctx.transport.Outcome;
 import io.opentelemetry.context.Context;
 import io.reqctx.OutboundBudget;
+import io.reqctx.Outcome;
+import io.reqctx.Rejection;
 import io.reqctx.RequestCtx;
+import io.reqctx.transport.ClientConfig;
 import java.time.Duration;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
@@ -14,30 +14,40 @@ import org.jspecify.annotations.Nullable;
  * One outgoing call as a client transport sees it: the budget verdict of {@link
  * io.reqctx.BudgetPolicy#outbound} for the configured callee, the CLIENT span, and the headers to send.
  *
+ * <p>{@link #prepare} only decides: it starts nothing, so a call that is created and never started
+ * leaks nothing. {@link #start} starts the CLIENT span (for a rejected call it also ends it, with
+ * {@link Outcome#REJECTED}, and counts the rejection); {@link #end} ends it.
+ *
+ * <p>A call made outside any request (the caller's ctx is {@link RequestCtx#root()} or derived from
+ * it: no request id) gets no deadline invented from the callee's tier cap: its budget is the callee's
+ * method budget when one is declared, and none otherwise, unless {@link
+ * ClientConfig#tierCapOutsideRequests()} is set.
+ *
  * <p>{@link #writeHeaders} writes {@code x-request-id}, {@code reqctx-tier} (the caller's tier),
  * {@code reqctx-hop} (the caller's hop count plus one), {@code reqctx-attempt}, one {@code
  * reqctx-key-<name>} per propagated value present (sensitive ones only when the peer is trusted) and
  * the trace through the configured propagator. It does not write a deadline header: the transport
  * sends {@link #budget()} in its own form ({@code grpc-timeout} from the call's deadline, or a budget
- * header).
+ * header), and nothing when the budget is empty.
  *
  * <pre>{@code
  * OutboundCall outbound = OutboundCall.prepare(config, Context.current(), "cache.Cache/Get");
+ * outbound.start();
  * if (outbound.rejection() != null) {
  *   return failedCall(outbound.rejection().message());       // nothing sent; span already ended
  * }
- * request.timeout(outbound.budget().orElseThrow());
+ * outbound.budget().ifPresent(request::timeout);
  * outbound.writeHeaders(request.headers()::set);
  * send(request).whenComplete((r, e) -> outbound.end(e == null ? Outcome.OK : Outcome.ERROR));
  * }</pre>
  *
- * <p>Thread-safe. {@link #end} acts once.
+ * <p>Thread-safe. {@link #start} and {@link #end} act once.
  */
 public interface OutboundCall {
 
   /**
-   * Prepares a call made from {@code parent} (whose {@link RequestCtx} is the caller's ctx and whose
-   * span becomes the CLIENT span's parent). A rejected call's span is ended here.
+   * Decides a call made from {@code parent} (whose {@link RequestCtx} is the caller's ctx and whose
+   * span becomes the CLIENT span's parent). Starts nothing.
    */
   static OutboundCall prepare(ClientConfig config, Context parent, String method) {
     return OutboundCallImpl.prepare(config, parent, method);
@@ -52,12 +62,18 @@ public interface OutboundCall {
   /** Why the call must not be sent, or null when it may. */
   @Nullable Rejection rejection();
 
-  /** The budget to put on the call; empty when the call is rejected. */
+  /** The budget to put on the call; empty when the call is rejected or is sent without a deadline. */
   Optional<Duration> budget();
 
-  /** Writes the reqctx, request id and trace headers. */
+  /**
+   * The call starts: starts the CLIENT span and reports a tier violation; a rejected call is counted
+   * and its span ended here. Acts once.
+   */
+  void start();
+
+  /** Writes the reqctx, request id and trace headers; starts the call first if needed. */
   void writeHeaders(HeaderWriter writer);
 
-  /** Records {@code outcome} on the CLIENT span and ends it. First call wins. */
+  /** Records {@code outcome} on the CLIENT span and ends it. First call wins; nothing before {@link #start}. */
   void end(Outcome outcome);
 }

@@ -1,26 +1,25 @@
 package io.reqctx.internal.transport;
 
-import io.reqctx.transport.ClientConfig;
-import io.reqctx.transport.SpanMode;
-import io.reqctx.transport.Rejection;
-import io.reqctx.transport.Outcome;
 import static java.util.Objects.requireNonNull;
 
 import io.opentelemetry.api.trace.Span;
-import io.reqctx.internal.telemetry.Metrics;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapSetter;
 import io.reqctx.Callee;
 import io.reqctx.CtxKey;
 import io.reqctx.OutboundBudget;
+import io.reqctx.Outcome;
+import io.reqctx.Rejection;
 import io.reqctx.RequestCtx;
+import io.reqctx.internal.telemetry.Metrics;
 import io.reqctx.internal.wire.AttemptNumber;
 import io.reqctx.internal.wire.HopCount;
 import io.reqctx.internal.wire.WireHeaders;
+import io.reqctx.transport.ClientConfig;
+import io.reqctx.transport.SpanMode;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 
 /** Applies the outbound rules of one {@link ClientConfig} to one call. */
@@ -29,26 +28,23 @@ final class OutboundCallImpl implements OutboundCall {
       (writer, name, value) -> requireNonNull(writer, "writer").put(name, value);
 
   private final ClientConfig config;
+  private final Context parent;
+  private final String method;
   private final RequestCtx ctx;
   private final OutboundBudget verdict;
   private final @Nullable Rejection rejection;
-  private final Span span;
-  private final Context context;
-  private final AtomicBoolean ended = new AtomicBoolean();
+  // Guarded by this.
+  private @Nullable Span span;
+  private boolean ended;
 
   private OutboundCallImpl(
-      ClientConfig config,
-      RequestCtx ctx,
-      OutboundBudget verdict,
-      @Nullable Rejection rejection,
-      Span span,
-      Context context) {
+      ClientConfig config, Context parent, String method, RequestCtx ctx, OutboundBudget verdict, @Nullable Rejection rejection) {
     this.config = config;
+    this.parent = parent;
+    this.method = method;
     this.ctx = ctx;
     this.verdict = verdict;
     this.rejection = rejection;
-    this.span = span;
-    this.context = context;
   }
 
   static OutboundCall prepare(ClientConfig config, Context parent, String method) {
@@ -56,46 +52,22 @@ final class OutboundCallImpl implements OutboundCall {
     requireNonNull(parent, "parent");
     requireNonNull(method, "method");
     RequestCtx ctx = RequestCtx.fromContext(parent);
-    Callee callee = config.callee(method);
+    Callee callee = callee(config, ctx, method);
     OutboundBudget verdict = config.policy().outbound(ctx.remainingBudget().orElse(null), ctx.tier(), callee);
-    Rejection rejection = rejection(ctx, verdict);
+    return new OutboundCallImpl(config, parent, method, ctx, verdict, rejection(ctx, verdict));
+  }
 
-    Span span;
-    if (config.spans() == SpanMode.CREATE) {
-      span =
-          config.openTelemetry().getTracer(SpanAttributes.TRACER_NAME)
-              .spanBuilder(method)
-              .setSpanKind(SpanKind.CLIENT)
-              .setParent(parent)
-              .setAttribute(SpanAttributes.TIER, ctx.tier().name())
-              .setAttribute(SpanAttributes.CALLEE_TIER, callee.tier().name())
-              .setAttribute(SpanAttributes.HOP, (long) ctx.hopCount())
-              .startSpan();
-      if (verdict instanceof OutboundBudget.Send send) {
-        span.setAttribute(SpanAttributes.OUTBOUND_BUDGET_MS, send.budget().toMillis());
-      }
-    } else {
-      span = Span.fromContext(parent);
-      if (config.spans() == SpanMode.ENRICH) {
-        span.setAttribute(SpanAttributes.TIER, ctx.tier().name());
-        span.setAttribute(SpanAttributes.CALLEE_TIER, callee.tier().name());
-        span.setAttribute(SpanAttributes.HOP, (long) ctx.hopCount());
-        if (verdict instanceof OutboundBudget.Send send) {
-          span.setAttribute(SpanAttributes.OUTBOUND_BUDGET_MS, send.budget().toMillis());
-        }
-      }
+  /**
+   * The callee the budget is computed for. Outside any request (no request id) a callee without a
+   * method budget gets no deadline from its tier cap, unless the configuration asks for one.
+   */
+  private static Callee callee(ClientConfig config, RequestCtx ctx, String method) {
+    Callee callee = config.callee(method);
+    boolean outsideRequest = ctx.requestId().isEmpty();
+    if (outsideRequest && !config.tierCapOutsideRequests() && callee.methodBudget() == null && !callee.longLived()) {
+      return Callee.longLived(callee.name(), callee.tier());
     }
-    if (verdict.tierViolation()) {
-      TierViolations.report(Metrics.of(config.openTelemetry()), ctx.tier(), callee.tier(), method);
-    }
-    if (verdict instanceof OutboundBudget.FailFast failFast && !ctx.isCancelled()) {
-      Metrics.of(config.openTelemetry()).recordRejection(ctx.tier(), failFast);
-    }
-    OutboundCallImpl call = new OutboundCallImpl(config, ctx, verdict, rejection, span, parent.with(span));
-    if (rejection != null) {
-      call.end(outcomeOf(rejection.reason()));
-    }
-    return call;
+    return callee;
   }
 
   private static @Nullable Rejection rejection(RequestCtx ctx, OutboundBudget verdict) {
@@ -106,22 +78,7 @@ final class OutboundCallImpl implements OutboundCall {
           "reqctx: call to " + verdict.callee().name() + " not sent: the request was already cancelled ("
               + firstLine(cancelled) + ")");
     }
-    if (verdict instanceof OutboundBudget.FailFast failFast) {
-      return new Rejection(
-          failFast.reason() == OutboundBudget.FailFast.Reason.TIER_VIOLATION
-              ? Rejection.Reason.TIER_VIOLATION
-              : Rejection.Reason.BUDGET_EXHAUSTED,
-          failFast.message());
-    }
-    return null;
-  }
-
-  private static Outcome outcomeOf(Rejection.Reason reason) {
-    return switch (reason) {
-      case BUDGET_EXHAUSTED -> Outcome.REJECTED_BUDGET;
-      case CANCELLED -> Outcome.CANCELLED;
-      case HOP_LIMIT, TIER_VIOLATION -> Outcome.REJECTED;
-    };
+    return verdict instanceof OutboundBudget.FailFast failFast ? failFast.rejection() : null;
   }
 
   private static String firstLine(Throwable t) {
@@ -153,8 +110,45 @@ final class OutboundCallImpl implements OutboundCall {
   }
 
   @Override
+  public void start() {
+    synchronized (this) {
+      if (span != null) {
+        return;
+      }
+      span = startSpan();
+    }
+    Metrics metrics = Metrics.of(config.openTelemetry());
+    if (verdict.tierViolation()) {
+      TierViolations.report(metrics, ctx.tier(), verdict.callee().tier(), method);
+    }
+    if (rejection != null) {
+      if (verdict instanceof OutboundBudget.FailFast failFast && rejection.reason() == failFast.reason()) {
+        metrics.recordRejection(ctx.tier(), failFast);
+      }
+      end(Outcome.REJECTED);
+    }
+  }
+
+  private Span startSpan() {
+    if (config.spans() != SpanMode.CREATE) {
+      Span current = Span.fromContext(parent);
+      if (config.spans() == SpanMode.ENRICH) {
+        current.setAllAttributes(SpanAttributes.outbound(ctx.tier(), verdict.callee().tier(), ctx.hopCount(), budget()));
+      }
+      return current;
+    }
+    return config.openTelemetry().getTracer(SpanAttributes.TRACER_NAME)
+        .spanBuilder(method)
+        .setSpanKind(SpanKind.CLIENT)
+        .setParent(parent)
+        .setAllAttributes(SpanAttributes.outbound(ctx.tier(), verdict.callee().tier(), ctx.hopCount(), budget()))
+        .startSpan();
+  }
+
+  @Override
   public void writeHeaders(HeaderWriter writer) {
     requireNonNull(writer, "writer");
+    start();
     if (!ctx.requestId().isEmpty()) {
       writer.put(WireHeaders.REQUEST_ID, ctx.requestId());
     }
@@ -163,8 +157,12 @@ final class OutboundCallImpl implements OutboundCall {
     writer.put(WireHeaders.ATTEMPT, AttemptNumber.format(ctx.outgoingAttempt()));
     ctx.forEachValue((key, value) -> writeValue(writer, key, value));
     if (config.spans() != SpanMode.ENRICH) { // in ENRICH mode the owning instrumentation injects the trace
-      config.openTelemetry().getPropagators().getTextMapPropagator().inject(context, writer, SETTER);
+      config.openTelemetry().getPropagators().getTextMapPropagator().inject(parent.with(startedSpan()), writer, SETTER);
     }
+  }
+
+  private synchronized Span startedSpan() {
+    return requireNonNull(span, "span");
   }
 
   @SuppressWarnings("unchecked")
@@ -181,12 +179,18 @@ final class OutboundCallImpl implements OutboundCall {
   @Override
   public void end(Outcome outcome) {
     requireNonNull(outcome, "outcome");
-    if (ended.compareAndSet(false, true)) {
-      if (outcome == Outcome.DEADLINE_EXCEEDED) {
-        Metrics.of(config.openTelemetry()).recordDeadlineExceeded(ctx.tier(), Metrics.Side.CLIENT);
+    Span started;
+    synchronized (this) {
+      if (span == null || ended) {
+        return;
       }
-      SpanAttributes.end(span, config.spans(), outcome);
+      ended = true;
+      started = span;
     }
+    if (outcome == Outcome.DEADLINE_EXCEEDED) {
+      Metrics.of(config.openTelemetry()).recordDeadlineExceeded(ctx.tier(), Metrics.Side.CLIENT);
+    }
+    SpanAttributes.end(started, config.spans(), outcome, outcome == Outcome.REJECTED ? rejection : null);
   }
 
   @Override

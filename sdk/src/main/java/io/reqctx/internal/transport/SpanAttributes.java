@@ -1,13 +1,18 @@
 package io.reqctx.internal.transport;
 
-import io.reqctx.transport.SpanMode;
-import io.reqctx.transport.Outcome;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
-import io.reqctx.DeadlineExceededException;
+import io.reqctx.Outcome;
+import io.reqctx.Rejection;
+import io.reqctx.Tier;
 import io.reqctx.internal.telemetry.TelemetryAttributes;
+import io.reqctx.transport.SpanMode;
+import java.time.Duration;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /** The span attributes reqctx records, and the one way a span is ended with an outcome. */
 final class SpanAttributes {
@@ -20,35 +25,59 @@ final class SpanAttributes {
   static final AttributeKey<Long> INBOUND_BUDGET_MS = TelemetryAttributes.INBOUND_BUDGET_MS;
   static final AttributeKey<Long> OUTBOUND_BUDGET_MS = TelemetryAttributes.OUTBOUND_BUDGET_MS;
   static final AttributeKey<String> OUTCOME = TelemetryAttributes.OUTCOME;
+  static final AttributeKey<String> REASON = TelemetryAttributes.REASON;
+  static final AttributeKey<String> CAUSE = TelemetryAttributes.CAUSE;
 
   private SpanAttributes() {}
 
-  static final AttributeKey<String> CAUSE = TelemetryAttributes.CAUSE;
+  /** The attributes of a SERVER span: no budget attribute for a call without a deadline. */
+  static Attributes inbound(Tier tier, int hops, Optional<Duration> budget, @Nullable Tier callerTier) {
+    AttributesBuilder attributes = Attributes.builder().put(TIER, tier.name()).put(HOP, (long) hops);
+    budget.ifPresent(b -> attributes.put(INBOUND_BUDGET_MS, b.toMillis()));
+    if (callerTier != null) {
+      attributes.put(CALLER_TIER, callerTier.name());
+    }
+    return attributes.build();
+  }
+
+  /** The attributes of a CLIENT span: no budget attribute for a call sent without a deadline. */
+  static Attributes outbound(Tier tier, Tier calleeTier, int hops, Optional<Duration> budget) {
+    AttributesBuilder attributes =
+        Attributes.builder().put(TIER, tier.name()).put(CALLEE_TIER, calleeTier.name()).put(HOP, (long) hops);
+    budget.ifPresent(b -> attributes.put(OUTBOUND_BUDGET_MS, b.toMillis()));
+    return attributes.build();
+  }
 
   /**
-   * Records the outcome; ends the span only when reqctx created it. An enriched span gets the outcome
-   * attribute and is left for its owner to end.
+   * Records the outcome (and a rejection's reason); ends the span only when reqctx created it. An
+   * enriched span gets the attributes and is left for its owner to end.
    */
-  static void end(Span span, SpanMode mode, Outcome outcome) {
+  static void end(Span span, SpanMode mode, Outcome outcome, @Nullable Rejection rejection) {
     if (mode == SpanMode.OFF) {
       return;
     }
     span.setAttribute(OUTCOME, outcome.attributeValue());
+    if (rejection != null) {
+      span.setAttribute(REASON, rejection.reason().attributeValue());
+    }
     if (mode == SpanMode.ENRICH) {
       return;
     }
     if (outcome != Outcome.OK) {
-      span.setStatus(StatusCode.ERROR, outcome.attributeValue());
+      span.setStatus(StatusCode.ERROR, rejection != null ? rejection.reason().attributeValue() : outcome.attributeValue());
     }
     span.end();
   }
 
-  /** A span event for the scope's cancel or deadline, with the cause's first line. */
+  /**
+   * A span event for the scope's cancel, named after what the cause stands for ({@code
+   * reqctx.deadline_exceeded}, {@code reqctx.cancelled}, {@code reqctx.error}), with its first line.
+   */
   static void cancelled(Span span, Throwable cause) {
     String message = String.valueOf(cause.getMessage());
     int newline = message.indexOf('\n');
     span.addEvent(
-        cause instanceof DeadlineExceededException ? "reqctx.deadline_exceeded" : "reqctx.cancelled",
+        "reqctx." + Outcome.ofCancellation(cause).attributeValue(),
         Attributes.of(CAUSE, newline < 0 ? message : message.substring(0, newline)));
   }
 }

@@ -19,7 +19,7 @@ import io.reqctx.transport.ClientConfig;
 import io.reqctx.internal.transport.HeaderReader;
 import io.reqctx.internal.transport.InboundCall;
 import io.reqctx.internal.transport.OutboundCall;
-import io.reqctx.transport.Outcome;
+import io.reqctx.Outcome;
 import io.reqctx.transport.ServerConfig;
 import io.reqctx.transport.Trust;
 import java.time.Duration;
@@ -93,9 +93,10 @@ class MetricsTest {
     try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofMillis(40)).open()) {
       OutboundCall call = OutboundCall.prepare(config, Context.root().with(scope.ctx()), "cache/Get");
       assertThat(call.rejection()).isNotNull();
+      call.start();
     }
     assertThat(counter(reader.collectAllMetrics(), "reqctx.rejections", Attributes.of(
-        TelemetryAttributes.TIER, "service", TelemetryAttributes.CALLEE_TIER, "cache", TelemetryAttributes.REASON, "budget_too_small")))
+        TelemetryAttributes.TIER, "service", TelemetryAttributes.CALLEE_TIER, "cache", TelemetryAttributes.REASON, "budget_exhausted")))
         .isEqualTo(1);
   }
 
@@ -122,6 +123,44 @@ class MetricsTest {
     }
     assertThat(counter(reader.collectAllMetrics(), "reqctx.cancellations",
         Attributes.of(TelemetryAttributes.TIER, "cache", TelemetryAttributes.REASON, "cancelled"))).isEqualTo(1);
+  }
+
+  @Test
+  void cancellationsAreCountedByWhatTheCauseStandsFor() {
+    ServerConfig config = ServerConfig.builder(Tier.SERVICE, Trust.TRUSTED).openTelemetry(otel).ticker(ticker).build();
+    try (InboundCall left = InboundCall.open(config, headers(Map.of()), "svc/Left", Duration.ofSeconds(1))) {
+      left.callerLeft();
+    }
+    try (InboundCall late = InboundCall.open(config, headers(Map.of()), "svc/Late", Duration.ofSeconds(1))) {
+      ticker.advance(Duration.ofMillis(980));
+      late.callerLeft(); // with 20 ms left: the caller's own deadline sent it away
+    }
+    try (InboundCall timedOut = InboundCall.open(config, headers(Map.of()), "svc/TimedOut", null)) {
+      timedOut.transportDeadlinePassed();
+    }
+    try (InboundCall failed = InboundCall.open(config, headers(Map.of()), "svc/Failed", null)) {
+      failed.cancel(new IllegalStateException("handler bug"));
+    }
+    try (InboundCall errorStatus = InboundCall.open(config, headers(Map.of()), "svc/Status", null)) {
+      errorStatus.close(io.reqctx.Outcome.ERROR);
+    }
+    Collection<MetricData> metrics = reader.collectAllMetrics();
+    assertThat(counter(metrics, "reqctx.cancellations", Attributes.of(TelemetryAttributes.TIER, "service", TelemetryAttributes.REASON, "cancelled")))
+        .isEqualTo(1);
+    assertThat(counter(metrics, "reqctx.cancellations", Attributes.of(TelemetryAttributes.TIER, "service", TelemetryAttributes.REASON, "deadline")))
+        .isEqualTo(2);
+    assertThat(counter(metrics, "reqctx.cancellations", Attributes.of(TelemetryAttributes.TIER, "service", TelemetryAttributes.REASON, "error")))
+        .isEqualTo(2);
+  }
+
+  @Test
+  void aTimeoutFromAnotherLibraryCountsAsADeadline() {
+    ServerConfig config = ServerConfig.builder(Tier.CACHE, Trust.TRUSTED).openTelemetry(otel).ticker(ticker).build();
+    try (InboundCall call = InboundCall.open(config, headers(Map.of()), "cache/Get", null)) {
+      call.cancel(new java.util.concurrent.TimeoutException("context timed out"));
+    }
+    assertThat(counter(reader.collectAllMetrics(), "reqctx.cancellations",
+        Attributes.of(TelemetryAttributes.TIER, "cache", TelemetryAttributes.REASON, "deadline"))).isEqualTo(1);
   }
 
   @Test

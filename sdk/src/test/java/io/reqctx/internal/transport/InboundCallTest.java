@@ -3,8 +3,8 @@ package io.reqctx.internal.transport;
 import io.reqctx.transport.ServerConfig;
 import io.reqctx.transport.Trust;
 import io.reqctx.transport.SpanMode;
-import io.reqctx.transport.Rejection;
-import io.reqctx.transport.Outcome;
+import io.reqctx.Rejection;
+import io.reqctx.Outcome;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
@@ -70,7 +70,7 @@ class InboundCallTest {
   void trustedCallerSetsHopAttemptTierKeysAndTrace() {
     try (InboundCall call = InboundCall.open(config(Trust.TRUSTED).build(), FULL, "svc/M", Duration.ofSeconds(10))) {
       assertThat(call.rejection()).isNull();
-      assertThat(call.budget()).isEqualTo(Duration.ofSeconds(3));
+      assertThat(call.budget()).contains(Duration.ofSeconds(3));
       assertThat(call.ctx().requestId()).isEqualTo("req-7");
       assertThat(call.ctx().hopCount()).isEqualTo(3);
       assertThat(call.ctx().inboundAttempt()).isEqualTo(2);
@@ -88,7 +88,7 @@ class InboundCallTest {
   @Test
   void edgeIgnoresHopAttemptTierAndSensitiveKeysButKeepsTheClampedDeadline() {
     try (InboundCall call = InboundCall.open(config(Trust.EDGE).build(), FULL, "svc/M", Duration.ofMillis(700))) {
-      assertThat(call.budget()).isEqualTo(Duration.ofMillis(700));
+      assertThat(call.budget()).contains(Duration.ofMillis(700));
       assertThat(call.ctx().hopCount()).isZero();
       assertThat(call.ctx().inboundAttempt()).isEqualTo(1);
       assertThat(call.callerTier()).isEmpty();
@@ -103,7 +103,7 @@ class InboundCallTest {
     ServerConfig config = config(Trust.TRUSTED)
         .methodBudgets(m -> Callee.of(m, Tier.SERVICE, Duration.ofMillis(250))).build();
     try (InboundCall call = InboundCall.open(config, headers(Map.of()), "svc/M", null)) {
-      assertThat(call.budget()).isEqualTo(Duration.ofMillis(250));
+      assertThat(call.budget()).contains(Duration.ofMillis(250));
       assertThat(call.ctx().remainingBudget()).contains(Duration.ofMillis(250));
       ticker.advance(Duration.ofMillis(250));
       assertThat(call.ctx().isCancelled()).isTrue();
@@ -157,7 +157,7 @@ class InboundCallTest {
   @Test
   void cancelAndDeadlineBecomeSpanEventsWithTheirCause() {
     try (InboundCall cancelled = InboundCall.open(config(Trust.TRUSTED).build(), FULL, "svc/Cancelled", null)) {
-      cancelled.cancel(new RuntimeException("client reset the stream"));
+      cancelled.cancel(new java.util.concurrent.CancellationException("client reset the stream"));
     }
     try (InboundCall expired = InboundCall.open(config(Trust.TRUSTED).build(), FULL, "svc/Expired", Duration.ofMillis(50))) {
       ticker.advance(Duration.ofMillis(50));
@@ -175,5 +175,126 @@ class InboundCallTest {
     assertThat(byName.get("svc/Expired").getEvents()).singleElement()
         .satisfies(event -> assertThat(event.getName()).isEqualTo("reqctx.deadline_exceeded"));
     assertThat(byName.get("svc/Ok").getEvents()).as("closing is not a cancel").isEmpty();
+  }
+
+  @Test
+  void longLivedMethodIsNotCutAtTheTierCap() {
+    ServerConfig config = config(Trust.TRUSTED)
+        .longLivedMethod("svc/Watch").longLivedMethod("svc/Export", Duration.ofSeconds(30)).build();
+    try (InboundCall watch = InboundCall.open(config, headers(Map.of()), "svc/Watch", null);
+        InboundCall export = InboundCall.open(config, headers(Map.of()), "svc/Export", null);
+        InboundCall bounded = InboundCall.open(config, headers(Map.of()), "svc/Watch", Duration.ofSeconds(10));
+        InboundCall normal = InboundCall.open(config, headers(Map.of()), "svc/Get", null)) {
+      assertThat(watch.budget()).isEmpty();
+      assertThat(watch.ctx().deadline()).isEmpty();
+      assertThat(export.budget()).contains(Duration.ofSeconds(30));
+      assertThat(bounded.budget()).as("the caller's deadline still applies").contains(Duration.ofSeconds(10));
+      assertThat(normal.budget()).contains(Duration.ofSeconds(3));
+      ticker.advance(Duration.ofSeconds(5));
+      assertThat(normal.ctx().isCancelled()).isTrue();
+      assertThat(watch.ctx().isCancelled()).isFalse();
+      assertThat(export.ctx().isCancelled()).isFalse();
+      assertThat(bounded.ctx().isCancelled()).isFalse();
+    }
+    assertThat(spans.getFinishedSpanItems()).filteredOn(span -> span.getName().equals("svc/Watch"))
+        .allSatisfy(span -> assertThat(span.getAttributes().asMap().toString()).contains("reqctx.outcome=ok"));
+  }
+
+  @Test
+  void hugeTierCapsAndMethodBudgetsSaturateAndTheCallClosesCleanly() {
+    Tier endless = Tier.define("inbound-endless", 7, Duration.ofSeconds(Long.MAX_VALUE));
+    ServerConfig config = ServerConfig.builder(endless, Trust.TRUSTED).openTelemetry(otel).ticker(ticker)
+        .methodBudgets(m -> Callee.of(m, endless, Duration.ofSeconds(Long.MAX_VALUE, 999_999_999))).build();
+    try (InboundCall call = InboundCall.open(config, FULL, "svc/Endless", Duration.ofNanos(Long.MAX_VALUE))) {
+      assertThat(call.budget()).contains(Duration.ofDays(36_500));
+      assertThat(call.ctx().remainingBudget()).contains(Duration.ofDays(36_500));
+    }
+    assertThat(ticker.pendingAlarms()).isZero();
+    assertThat(spans.getFinishedSpanItems()).singleElement().satisfies(span ->
+        assertThat(span.getAttributes().asMap().toString())
+            .contains("reqctx.budget.inbound_ms=" + Duration.ofDays(36_500).toMillis(), "reqctx.outcome=ok"));
+  }
+
+  @Test
+  void aStepThatThrowsBeforeTheScopeOpensLeavesNothingBehind() {
+    java.util.concurrent.atomic.AtomicInteger opened = new java.util.concurrent.atomic.AtomicInteger();
+    ServerConfig config = config(Trust.TRUSTED).methodBudgets(m -> {
+      throw new IllegalStateException("budget file unreadable");
+    }).build();
+    try (io.reqctx.CtxObserver.Registration r = io.reqctx.CtxObserver.register(new io.reqctx.CtxObserver() {
+      @Override
+      public void onOpen(io.reqctx.RequestCtx ctx) {
+        opened.incrementAndGet();
+      }
+    })) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> InboundCall.open(config, FULL, "svc/M", Duration.ofSeconds(1)))
+          .hasMessage("budget file unreadable");
+    }
+    assertThat(opened).hasValue(0);
+    assertThat(ticker.pendingAlarms()).isZero();
+    assertThat(spans.getFinishedSpanItems()).isEmpty();
+  }
+
+  @Test
+  void aStepThatThrowsAfterTheScopeOpenedClosesItAndEndsTheSpan() {
+    java.util.List<io.reqctx.CtxObserver.CtxEnd> closed = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ServerConfig config = ServerConfig.builder(Tier.SERVICE, Trust.TRUSTED).ticker(ticker)
+        .openTelemetry(BrokenMetrics.openTelemetry(otel)).build();
+    try (io.reqctx.CtxObserver.Registration r = io.reqctx.CtxObserver.register(new io.reqctx.CtxObserver() {
+      @Override
+      public void onClose(CtxEnd end) {
+        closed.add(end);
+      }
+    })) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> InboundCall.open(config, FULL, "svc/M", Duration.ofSeconds(1)))
+          .hasMessageContaining("metrics backend down");
+    }
+    assertThat(closed).hasSize(1);
+    assertThat(ticker.pendingAlarms()).as("the deadline alarm is disarmed").isZero();
+    assertThat(spans.getFinishedSpanItems()).singleElement().satisfies(span -> assertThat(span.getName()).isEqualTo("svc/M"));
+  }
+
+  @Test
+  void theScopeEndsWithTheOutcomeOfTheCall() {
+    java.util.Map<String, io.reqctx.Outcome> outcomes = new java.util.concurrent.ConcurrentHashMap<>();
+    try (io.reqctx.CtxObserver.Registration r = io.reqctx.CtxObserver.register(new io.reqctx.CtxObserver() {
+      @Override
+      public void onClose(CtxEnd end) {
+        outcomes.put(end.ctx().requestId(), end.outcome());
+      }
+    })) {
+      for (io.reqctx.Outcome outcome : java.util.List.of(Outcome.OK, Outcome.ERROR, Outcome.CANCELLED, Outcome.DEADLINE_EXCEEDED)) {
+        try (InboundCall call = InboundCall.open(config(Trust.TRUSTED).build(),
+            headers(Map.of("x-request-id", List.of("req-" + outcome))), "svc/M", null)) {
+          call.close(outcome);
+        }
+      }
+      try (InboundCall thrown = InboundCall.open(config(Trust.TRUSTED).build(),
+          headers(Map.of("x-request-id", List.of("req-thrown"))), "svc/M", null)) {
+        thrown.cancel(new IllegalArgumentException("handler bug"));
+      }
+    }
+    assertThat(outcomes).containsEntry("req-OK", Outcome.OK).containsEntry("req-ERROR", Outcome.ERROR)
+        .containsEntry("req-CANCELLED", Outcome.CANCELLED).containsEntry("req-DEADLINE_EXCEEDED", Outcome.DEADLINE_EXCEEDED)
+        .containsEntry("req-thrown", Outcome.ERROR);
+    assertThat(spans.getFinishedSpanItems()).filteredOn(span -> !span.getAttributes().asMap().toString().contains("outcome=ok"))
+        .hasSize(4).allSatisfy(span -> assertThat(span.getStatus().getStatusCode())
+            .isEqualTo(io.opentelemetry.api.trace.StatusCode.ERROR));
+  }
+
+  @Test
+  void aCallerThatLeavesJustBeforeItsDeadlineCountsAsTheDeadline() {
+    try (InboundCall early = InboundCall.open(config(Trust.TRUSTED).build(), FULL, "svc/Early", Duration.ofMillis(500));
+        InboundCall late = InboundCall.open(config(Trust.TRUSTED).build(), FULL, "svc/Late", Duration.ofMillis(500));
+        InboundCall noDeadline = InboundCall.open(config(Trust.TRUSTED).build(), FULL, "svc/None", null)) {
+      ticker.advance(Duration.ofMillis(200));
+      early.callerLeft();
+      ticker.advance(Duration.ofMillis(260)); // 40 ms before the caller's deadline
+      late.callerLeft();
+      noDeadline.callerLeft();
+      assertThat(io.reqctx.Outcome.ofCancellation(early.ctx().cancellationCause())).isEqualTo(Outcome.CANCELLED);
+      assertThat(io.reqctx.Outcome.ofCancellation(late.ctx().cancellationCause())).isEqualTo(Outcome.DEADLINE_EXCEEDED);
+      assertThat(io.reqctx.Outcome.ofCancellation(noDeadline.ctx().cancellationCause())).isEqualTo(Outcome.CANCELLED);
+    }
   }
 }

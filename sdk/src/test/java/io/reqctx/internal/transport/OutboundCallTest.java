@@ -2,8 +2,8 @@ package io.reqctx.internal.transport;
 
 import io.reqctx.transport.ClientConfig;
 import io.reqctx.transport.SpanMode;
-import io.reqctx.transport.Rejection;
-import io.reqctx.transport.Outcome;
+import io.reqctx.Rejection;
+import io.reqctx.Outcome;
 import com.google.errorprone.annotations.MustBeClosed;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -17,7 +17,9 @@ import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.reqctx.BudgetPolicy;
 import io.reqctx.CtxKey;
 import io.reqctx.KeyCodec;
+import io.reqctx.Callee;
 import io.reqctx.CancellableCtx;
+import io.reqctx.OutboundBudget;
 import io.reqctx.Tier;
 import io.reqctx.testing.StrictLeakExtension;
 import io.reqctx.testing.FakeTicker;
@@ -89,9 +91,11 @@ class OutboundCallTest {
       assertThat(call.rejection().reason()).isEqualTo(Rejection.Reason.BUDGET_EXHAUSTED);
       assertThat(call.rejection().message()).contains("budget 20ms", "remaining 50ms", "reserve 30ms", "25ms");
       assertThat(call.budget()).isEmpty();
+      assertThat(spans.getFinishedSpanItems()).as("nothing starts before start()").isEmpty();
+      call.start();
     }
     assertThat(spans.getFinishedSpanItems().get(0).getAttributes().asMap().toString())
-        .contains("reqctx.outcome=rejected_budget");
+        .contains("reqctx.outcome=rejected", "reqctx.reason=budget_exhausted");
   }
 
   @Test
@@ -105,15 +109,79 @@ class OutboundCallTest {
   }
 
   @Test
-  void rootCtxSendsTheCalleeCapAndNoRequestId() {
+  void callOutsideAnyRequestGetsNoDeadlineFromTheTierCapAndNoRequestId() {
     Map<String, String> written = new LinkedHashMap<>();
     OutboundCall call = OutboundCall.prepare(
         ClientConfig.builder(Tier.CACHE).openTelemetry(otel).spans(SpanMode.OFF).build(), Context.root(), "cache/Get");
     call.writeHeaders(written::put);
     call.end(Outcome.OK);
-    assertThat(call.budget()).contains(Duration.ofMillis(800));
+    assertThat(call.verdict()).isInstanceOf(OutboundBudget.SendWithoutDeadline.class);
+    assertThat(call.budget()).isEmpty();
     assertThat(written).doesNotContainKey("x-request-id").containsEntry("reqctx-hop", "1");
     assertThat(spans.getFinishedSpanItems()).isEmpty();
+  }
+
+  @Test
+  void callOutsideAnyRequestGetsTheMethodBudgetOrTheCapWhenConfigured() {
+    ClientConfig.Builder config = ClientConfig.builder(Tier.CACHE).openTelemetry(otel);
+    OutboundCall withBudget = OutboundCall.prepare(
+        config.methodCallees(m -> Callee.of(m, Tier.CACHE, Duration.ofMillis(300))).build(), Context.root(), "cache/Get");
+    OutboundCall capped = OutboundCall.prepare(
+        ClientConfig.builder(Tier.CACHE).openTelemetry(otel).tierCapOutsideRequests(true).build(), Context.root(), "cache/Get");
+    OutboundCall inRequest;
+    try (CancellableCtx detachedWork = CancellableCtx.newRoot(Tier.SERVICE).requestId("req-3").open()) {
+      inRequest = OutboundCall.prepare(ClientConfig.builder(Tier.CACHE).openTelemetry(otel).build(),
+          Context.root().with(detachedWork.ctx()), "cache/Get");
+    }
+    assertThat(withBudget.budget()).contains(Duration.ofMillis(300));
+    assertThat(capped.budget()).contains(Duration.ofMillis(800));
+    assertThat(inRequest.budget()).as("a request without a deadline still gets the tier cap").contains(Duration.ofMillis(800));
+  }
+
+  @Test
+  void longLivedMethodGetsTheCallersRemainingTimeOrNoDeadlineButNeverTheTierCap() {
+    ClientConfig config = ClientConfig.builder(Tier.CACHE).openTelemetry(otel)
+        .longLivedMethod("cache/Watch").longLivedMethod("cache/Export", Duration.ofSeconds(30)).build();
+    try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).ticker(ticker).requestId("req-4").open()) {
+      Context caller = Context.root().with(scope.ctx());
+      assertThat(OutboundCall.prepare(config, caller, "cache/Watch").verdict())
+          .isInstanceOf(OutboundBudget.SendWithoutDeadline.class);
+      assertThat(OutboundCall.prepare(config, caller, "cache/Export").budget()).contains(Duration.ofSeconds(30));
+      assertThat(OutboundCall.prepare(config, caller, "cache/Get").budget()).contains(Duration.ofMillis(800));
+    }
+    try (CancellableCtx scope = scope(Duration.ofSeconds(2))) {
+      assertThat(OutboundCall.prepare(config, Context.root().with(scope.ctx()), "cache/Watch").budget())
+          .as("the caller's remaining time less the reserve").contains(Duration.ofMillis(1955));
+    }
+  }
+
+  @Test
+  void aCallPreparedButNeverStartedLeavesNoSpanAndNoMetric() {
+    try (CancellableCtx scope = scope(Duration.ofMillis(12))) {
+      OutboundCall call = OutboundCall.prepare(ClientConfig.builder(Tier.CACHE).openTelemetry(otel).build(),
+          Context.root().with(scope.ctx()), "cache/Get");
+      assertThat(call.rejection()).isNotNull();
+      call.end(Outcome.OK);
+    }
+    assertThat(spans.getFinishedSpanItems()).isEmpty();
+  }
+
+  @Test
+  void hugeCapsAndBudgetsSaturateInsteadOfOverflowing() {
+    Tier endless = Tier.define("outbound-endless", 5, Duration.ofSeconds(Long.MAX_VALUE));
+    ClientConfig config = ClientConfig.builder(endless).openTelemetry(otel).tierCapOutsideRequests(true)
+        .methodCallees(m -> m.endsWith("Budget") ? Callee.of(m, endless, Duration.ofSeconds(Long.MAX_VALUE, 999_999_999)) : null)
+        .build();
+    for (String method : new String[] {"svc/Cap", "svc/Budget"}) {
+      OutboundCall call = OutboundCall.prepare(config, Context.root(), method);
+      Map<String, String> written = new LinkedHashMap<>();
+      call.writeHeaders(written::put);
+      call.end(Outcome.OK);
+      assertThat(call.budget()).hasValueSatisfying(budget -> assertThat(budget).isEqualTo(Duration.ofDays(36_500)));
+    }
+    assertThat(spans.getFinishedSpanItems()).hasSize(2)
+        .allSatisfy(span -> assertThat(span.getAttributes().asMap().toString())
+            .contains("reqctx.budget.outbound_ms=" + Duration.ofDays(36_500).toMillis()));
   }
 
   @Test

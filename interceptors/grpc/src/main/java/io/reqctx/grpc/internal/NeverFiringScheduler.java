@@ -1,4 +1,4 @@
-package io.reqctx.grpc;
+package io.reqctx.grpc.internal;
 
 import java.util.List;
 import java.util.concurrent.AbstractExecutorService;
@@ -9,13 +9,17 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The scheduler handed to {@link io.grpc.Context#withDeadline}: it never fires. The call's request
- * scope arms the one timer a call needs, and the scope's cancel cancels the grpc context (see {@code
- * ServerCallBinding}); the grpc context only has to carry the deadline, for stubs to read. A second,
- * redundant timer per call cost measurable time on the call path (docs/BENCHMARKS.md).
+ * Not API: shared by reqctx-grpc and reqctx-armeria, may change in any release.
+ *
+ * <p>The scheduler handed to {@link io.grpc.Context#withDeadline}: it never fires. A context made with
+ * it carries a deadline for code to read and never enforces it: the call's request scope arms the one
+ * timer a call needs, and the scope's cancel cancels the grpc context (see {@code ServerCallBinding}).
+ * A second, redundant timer per call cost measurable time on the call path (docs/BENCHMARKS.md), and
+ * two timers for one deadline race each other.
  */
-final class NeverFiringScheduler extends AbstractExecutorService implements ScheduledExecutorService {
-  static final NeverFiringScheduler INSTANCE = new NeverFiringScheduler();
+public final class NeverFiringScheduler extends AbstractExecutorService implements ScheduledExecutorService {
+  /** The one instance; stateless. */
+  public static final NeverFiringScheduler INSTANCE = new NeverFiringScheduler();
 
   private NeverFiringScheduler() {}
 
