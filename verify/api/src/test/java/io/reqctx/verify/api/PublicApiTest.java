@@ -223,7 +223,10 @@ class PublicApiTest {
   }
 
   private static String describe(Class<?> type) {
-    StringBuilder sb = new StringBuilder("#### `").append(type.toGenericString().replace(type.getName(), nameOf(type)));
+    // JDK 17 leaves "sealed" out of toGenericString and later JDKs put it in: the listing states it
+    // itself, as a permits clause, so it is the same whichever JDK generates it.
+    String declaration = type.toGenericString().replace("non-sealed ", "").replace("sealed ", "");
+    StringBuilder sb = new StringBuilder("#### `").append(declaration.replace(type.getName(), nameOf(type)));
     Type superclass = type.getGenericSuperclass();
     if (superclass != null && superclass != Object.class && superclass != Record.class
         && !(type.isEnum() && superclass.getTypeName().startsWith("java.lang.Enum"))) {
@@ -233,6 +236,10 @@ class PublicApiTest {
     if (interfaces.length > 0) {
       sb.append(type.isInterface() ? " extends " : " implements ")
           .append(Arrays.stream(interfaces).map(Type::getTypeName).collect(Collectors.joining(", ")));
+    }
+    if (type.isSealed()) {
+      sb.append(" permits ").append(Arrays.stream(type.getPermittedSubclasses())
+          .map(PublicApiTest::nameOf).sorted().collect(Collectors.joining(", ")));
     }
     return sb.append('`').toString();
   }
