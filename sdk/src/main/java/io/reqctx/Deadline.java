@@ -22,6 +22,7 @@ public final class Deadline implements Comparable<Deadline> {
   // subtract without overflow (deadlines compare and count down by differences of nanoTime() values).
   static final long MAX_NANOS = TimeUnit.DAYS.toNanos(100 * 365);
   static final Duration MAX_DURATION = Duration.ofNanos(MAX_NANOS);
+  private static final Duration MIN_DURATION = Duration.ofNanos(-MAX_NANOS);
 
   private final Ticker ticker;
   private final long expiresAtNanos;
@@ -115,7 +116,7 @@ public final class Deadline implements Comparable<Deadline> {
     if (d.compareTo(MAX_DURATION) >= 0) {
       return MAX_NANOS;
     }
-    return d.compareTo(MAX_DURATION.negated()) <= 0 ? -MAX_NANOS : d.toNanos();
+    return d.compareTo(MIN_DURATION) <= 0 ? -MAX_NANOS : d.toNanos();
   }
 
   /** {@code d} saturated at &plusmn;100 years, so that {@code toNanos()} and {@code toMillis()} never overflow. */
