@@ -38,7 +38,8 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.infra.BenchmarkParams;
 
 /**
- * One blocking unary call (a short string each way), client and server in the same JVM, per
+ * One blocking unary call (a short string each way), or one server-streaming call of {@value
+ * #STREAMED} short messages read to the end, client and server in the same JVM, per
  * {@code transport}: in-process on the direct executor (everything on the calling thread) or Netty on
  * 127.0.0.1 with grpc's default executors. Variants, named {@code <operation>_<library>} for
  * {@code ratios.py}; each runs in its own forks, so only its own stack is built and JIT-compiled:
@@ -51,7 +52,9 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  *       stream filter: deadline (budget, {@code grpc-timeout}, server-side alarm), request id, trace
  *       (reqctx creates the CLIENT and SERVER spans), one typed propagated value, metrics;
  *   <li>{@code unaryOnOtel_reqctx} — OpenTelemetry's instrumentation plus reqctx in
- *       {@link SpanMode#ENRICH} behind it (what a service already running the instrumentation adds).
+ *       {@link SpanMode#ENRICH} behind it (what a service already running the instrumentation adds);
+ *   <li>{@code stream100_grpc}, {@code stream100_otel}, {@code stream100_reqctx} — the same three
+ *       stacks for the server-streaming call.
  * </ul>
  *
  * <p>Every variant runs the call with a caller context attached (the same scaffolding cost for all):
@@ -66,6 +69,8 @@ import org.openjdk.jmh.infra.BenchmarkParams;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class GrpcCallOverheadBench {
   static final MethodDescriptor<String, String> ECHO = GrpcStacks.unary("bench.Echo/Call");
+  static final MethodDescriptor<String, String> STREAM = GrpcStacks.serverStreaming("bench.Echo/Stream");
+  static final int STREAMED = 100;
   static final CtxKey<String> TENANT = CtxKey.propagated("tenant", KeyCodec.string()).build();
   private static final ContextKey<String> OTEL_VALUE = ContextKey.named("bench-caller");
 
@@ -85,10 +90,15 @@ public class GrpcCallOverheadBench {
     var service = GrpcStacks.service(ECHO, (request, responses) -> {
       responses.onNext("pong");
       responses.onCompleted();
+    }, STREAM, (request, responses) -> {
+      for (int i = 0; i < STREAMED; i++) {
+        responses.onNext("pong");
+      }
+      responses.onCompleted();
     });
     GrpcTelemetry instrumentation = GrpcTelemetry.create(otel);
     callerContext = Context.root().with(OTEL_VALUE, "caller");
-    switch (method) {
+    switch (method.replace("stream100_", "unary_")) {
       case "unary_grpc" -> {
         endpoint = GrpcStacks.start(transport, service, List.of());
         channel = endpoint.channel();
@@ -135,6 +145,36 @@ public class GrpcCallOverheadBench {
     try (Scope ignored = callerContext.makeCurrent()) {
       return ClientCalls.blockingUnaryCall(channel, ECHO, CallOptions.DEFAULT, "ping");
     }
+  }
+
+  private int stream() {
+    int received = 0;
+    try (Scope ignored = callerContext.makeCurrent()) {
+      var responses = ClientCalls.blockingServerStreamingCall(channel, STREAM, CallOptions.DEFAULT, "ping");
+      while (responses.hasNext()) {
+        responses.next();
+        received++;
+      }
+    }
+    if (received != STREAMED) {
+      throw new IllegalStateException("received " + received + " of " + STREAMED + " messages");
+    }
+    return received;
+  }
+
+  @Benchmark
+  public int stream100_grpc() {
+    return stream();
+  }
+
+  @Benchmark
+  public int stream100_otel() {
+    return stream();
+  }
+
+  @Benchmark
+  public int stream100_reqctx() {
+    return stream();
   }
 
   @Benchmark

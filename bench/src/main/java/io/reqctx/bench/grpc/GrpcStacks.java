@@ -71,8 +71,16 @@ public final class GrpcStacks {
       };
 
   public static MethodDescriptor<String, String> unary(String fullMethodName) {
+    return method(MethodDescriptor.MethodType.UNARY, fullMethodName);
+  }
+
+  public static MethodDescriptor<String, String> serverStreaming(String fullMethodName) {
+    return method(MethodDescriptor.MethodType.SERVER_STREAMING, fullMethodName);
+  }
+
+  private static MethodDescriptor<String, String> method(MethodDescriptor.MethodType type, String fullMethodName) {
     return MethodDescriptor.<String, String>newBuilder()
-        .setType(MethodDescriptor.MethodType.UNARY)
+        .setType(type)
         .setFullMethodName(fullMethodName)
         .setRequestMarshaller(UTF8)
         .setResponseMarshaller(UTF8)
@@ -87,6 +95,16 @@ public final class GrpcStacks {
   public static ServerServiceDefinition service(MethodDescriptor<String, String> method, Handler handler) {
     return ServerServiceDefinition.builder(MethodDescriptor.extractFullServiceName(method.getFullMethodName()))
         .addMethod(method, ServerCalls.asyncUnaryCall(handler::handle))
+        .build();
+  }
+
+  /** One service with a unary and a server-streaming method (both in service {@code unary}'s name). */
+  public static ServerServiceDefinition service(
+      MethodDescriptor<String, String> unary, Handler unaryHandler,
+      MethodDescriptor<String, String> serverStreaming, Handler streamingHandler) {
+    return ServerServiceDefinition.builder(MethodDescriptor.extractFullServiceName(unary.getFullMethodName()))
+        .addMethod(unary, ServerCalls.asyncUnaryCall(unaryHandler::handle))
+        .addMethod(serverStreaming, ServerCalls.asyncServerStreamingCall(streamingHandler::handle))
         .build();
   }
 
