@@ -1,0 +1,130 @@
+package io.reqctx.samples.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import io.reqctx.samples.chain.HopReport;
+import io.reqctx.samples.chain.Role;
+import io.reqctx.samples.chain.Telemetry;
+import io.reqctx.samples.proto.Hop;
+import io.reqctx.samples.proto.HopOutcome;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The polyglot scenarios on loopback: a Node inventory and a Python cache (and a Java cache below a
+ * Python inventory) between the Java tiers, judged on the hops each process reported. Installs the
+ * reference services' dependencies with the project's own {@code samples/polyglot/install.sh} first.
+ */
+class PolyglotScenariosTest {
+  static Telemetry telemetry;
+  static Scenarios scenarios;
+
+  @BeforeAll
+  static void startChains() throws Exception {
+    Path dir = PolyglotChain.polyglotDir();
+    File log = File.createTempFile("polyglot-install", ".log");
+    Process install = new ProcessBuilder("sh", dir.resolve("install.sh").toString()).redirectErrorStream(true)
+        .redirectOutput(log).start();
+    if (!install.waitFor(300, TimeUnit.SECONDS)) {
+      install.destroyForcibly();
+      fail(dir.resolve("install.sh") + " took more than 300 s:\n" + Files.readString(log.toPath()));
+    }
+    assertThat(install.exitValue()).as("%s failed:%n%s", dir.resolve("install.sh"), Files.readString(log.toPath()))
+        .isZero();
+    telemetry = Telemetry.create(null, null);
+    scenarios = Scenarios.start(telemetry);
+  }
+
+  @AfterAll
+  static void stopChains() throws Exception {
+    if (scenarios != null) {
+      scenarios.close();
+    }
+    if (telemetry != null) {
+      telemetry.close();
+    }
+  }
+
+  @Test
+  void budgetsShrinkUnderTheCapsThroughNodeAndPythonInOneTraceWithFreshParentIds() throws Exception {
+    ScenarioResult result = scenarios.run(Scenario.POLYGLOT);
+
+    assertThat(result.passed()).as(Waterfall.render(result)).isTrue();
+    List<Hop> hops = hops(result);
+    assertThat(hops).extracting(Hop::getTier).containsExactly("gateway", "service", "service", "cache");
+    for (int i = 1; i < hops.size(); i++) {
+      assertThat(hops.get(i).getReceivedBudgetMs()).isLessThan(hops.get(i - 1).getReceivedBudgetMs())
+          .isLessThanOrEqualTo(hops.get(i - 1).getSentBudgetMs())
+          .isLessThanOrEqualTo(hops.get(i).getCapMs());
+    }
+    assertThat(hops).extracting(Hop::getOutcome).containsOnly(HopOutcome.HOP_OUTCOME_OK);
+    assertThat(hops).extracting(Hop::getTraceId).containsOnly(hops.get(0).getTraceId()).doesNotContain("");
+  }
+
+  @Test
+  void aJavaCacheBelowAPythonInventoryGetsTheShrunkBudgetInTheSameTrace() throws Exception {
+    ScenarioResult result = scenarios.run(Scenario.POLYGLOT_JAVA_LEAF);
+
+    assertThat(result.passed()).as(Waterfall.render(result)).isTrue();
+    List<Hop> hops = hops(result);
+    assertThat(hops.get(3).getReceivedBudgetMs()).isLessThanOrEqualTo(hops.get(2).getSentBudgetMs()).isLessThanOrEqualTo(800);
+    assertThat(hops).extracting(Hop::getTraceId).containsOnly(hops.get(0).getTraceId());
+  }
+
+  @Test
+  void slowPythonCacheIsCutAtItsBudgetAndTheNodeInventoryAnswersFromItsFallback() throws Exception {
+    ScenarioResult result = scenarios.run(Scenario.POLYGLOT_SLOW_CACHE);
+
+    assertThat(result.passed()).as(Waterfall.render(result)).isTrue();
+    assertThat(hop(result, Role.INVENTORY).getOutcome()).isEqualTo(HopOutcome.HOP_OUTCOME_DEGRADED_FALLBACK);
+    Hop cache = hop(result, Role.CACHE);
+    assertThat(cache.getOutcome()).isIn(HopOutcome.HOP_OUTCOME_DEADLINE_EXCEEDED, HopOutcome.HOP_OUTCOME_CANCELLED);
+    assertThat(cache.getReceivedBudgetMs()).isLessThanOrEqualTo(800);
+    assertThat(report(result, Role.CACHE).skippedSteps()).isPositive();
+  }
+
+  @Test
+  void clientCancelStopsTheNodeAndPythonHopsToo() throws Exception {
+    ScenarioResult result = scenarios.run(Scenario.POLYGLOT_CLIENT_CANCEL);
+
+    // Judged on what each hop reported, not on timing windows (the machine may be loaded).
+    assertThat(result.hops()).as(Waterfall.render(result)).hasSize(4).allSatisfy(report -> {
+      assertThat(report.cancelSeenNanos()).isPresent();
+      assertThat(report.hop().getOutcome()).isEqualTo(HopOutcome.HOP_OUTCOME_CANCELLED);
+    });
+    assertThat(report(result, Role.CACHE).skippedSteps()).isPositive();
+  }
+
+  @Test
+  void theNodeInventoryRefusesACacheCallItHasNoBudgetFor() throws Exception {
+    ScenarioResult result = scenarios.run(Scenario.POLYGLOT_TIGHT_BUDGET);
+
+    assertThat(result.hops()).as(Waterfall.render(result)).extracting(HopReport::role).containsExactly(Role.INVENTORY);
+    Hop inventory = hop(result, Role.INVENTORY);
+    if (inventory.getReceivedBudgetMs() > 0) { // on a loaded machine the 15 ms may be gone on arrival
+      assertThat(result.passed()).as(Waterfall.render(result)).isTrue();
+      assertThat(inventory.getNote()).contains("below the minimum viable budget 10ms");
+    } else {
+      assertThat(inventory.getOutcome()).isEqualTo(HopOutcome.HOP_OUTCOME_DEADLINE_EXCEEDED);
+    }
+  }
+
+  private static List<Hop> hops(ScenarioResult result) {
+    return result.hops().stream().map(HopReport::hop).toList();
+  }
+
+  private static HopReport report(ScenarioResult result, Role role) {
+    return result.hops().stream().filter(h -> h.role() == role).findFirst().orElseThrow();
+  }
+
+  private static Hop hop(ScenarioResult result, Role role) {
+    return report(result, role).hop();
+  }
+}
