@@ -51,7 +51,10 @@ class Tier:
         self.policy = read_json(config_dir, role + ".hop-policy.json")
         if role == "inventory":
             self.cache_config = read_json(config_dir, "inventory-to-cache.service-config.json")
-            channel = grpc.insecure_channel(downstream, options=[("grpc.service_config", json.dumps(self.cache_config))])
+            # The service config's timeout is applied by reqctx.py (as the callee cap of each call), not
+            # handed to grpcio: grpcio 1.51 (Debian bookworm) ends calls at once with DEADLINE_EXCEEDED when
+            # a service config gives a timeout of a second or less (docs/WIRE.md, "Other languages").
+            channel = grpc.insecure_channel(downstream)
             self.cache_get = channel.unary_unary(
                 "/" + CACHE_METHOD,
                 request_serializer=self.m["reqctx.samples.v1.GetRequest"].SerializeToString,

@@ -116,6 +116,36 @@ class PolyglotScenariosTest {
     }
   }
 
+  @Test
+  void theNodeMiddlewarePassesItsOwnTestsInNodesTestRunner() throws Exception {
+    Path node = PolyglotChain.polyglotDir().resolve("node");
+    assertThat(run(node, "node", "--test", "test/")).contains("# fail 0").doesNotContain("# pass 0");
+  }
+
+  @Test
+  void thePythonMiddlewarePassesItsOwnTestsInUnittest() throws Exception {
+    Path python = PolyglotChain.polyglotDir().resolve("python");
+    assertThat(run(python, "/usr/bin/python3", "-m", "unittest", "discover", "-s", ".")).contains("\nOK");
+  }
+
+  /** Runs a command in {@code dir}, bounded in time; fails with its output unless it exits 0. */
+  private static String run(Path dir, String... command) throws Exception {
+    File log = File.createTempFile("polyglot-run", ".log");
+    try {
+      Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+          .redirectOutput(log).start();
+      if (!process.waitFor(120, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        fail(String.join(" ", command) + " took more than 120 s:\n" + Files.readString(log.toPath()));
+      }
+      String output = Files.readString(log.toPath());
+      assertThat(process.exitValue()).as("%s in %s:%n%s", String.join(" ", command), dir, output).isZero();
+      return output;
+    } finally {
+      Files.deleteIfExists(log.toPath());
+    }
+  }
+
   private static List<Hop> hops(ScenarioResult result) {
     return result.hops().stream().map(HopReport::hop).toList();
   }
