@@ -50,21 +50,23 @@ public final class Scenarios implements AutoCloseable {
 
   private final Telemetry telemetry;
   private final HopLog log;
-  private final EmbeddedChain withReqctx;
-  private final EmbeddedChain baseline;
-  private final GatewayClient reqctxClient;
-  private final GatewayClient baselineClient;
+  // Null when started for the polyglot scenarios only (startPolyglot).
+  private final @Nullable EmbeddedChain withReqctx;
+  private final @Nullable EmbeddedChain baseline;
+  private final @Nullable GatewayClient reqctxClient;
+  private final @Nullable GatewayClient baselineClient;
   private final AtomicInteger orders = new AtomicInteger(1000);
   private final PolyglotScenarios polyglot;
   private @Nullable Long reqctxWorkAfterLeaveMs;
 
-  private Scenarios(Telemetry telemetry, HopLog log, EmbeddedChain withReqctx, EmbeddedChain baseline) {
+  private Scenarios(Telemetry telemetry, HopLog log, @Nullable EmbeddedChain withReqctx,
+      @Nullable EmbeddedChain baseline) {
     this.telemetry = telemetry;
     this.log = log;
     this.withReqctx = withReqctx;
     this.baseline = baseline;
-    this.reqctxClient = new GatewayClient(withReqctx.gatewayUri());
-    this.baselineClient = new GatewayClient(baseline.gatewayUri());
+    this.reqctxClient = withReqctx == null ? null : new GatewayClient(withReqctx.gatewayUri());
+    this.baselineClient = baseline == null ? null : new GatewayClient(baseline.gatewayUri());
     this.polyglot = new PolyglotScenarios(this, telemetry, log);
   }
 
@@ -85,13 +87,27 @@ public final class Scenarios implements AutoCloseable {
     return scenarios;
   }
 
+  /**
+   * A runner for the {@linkplain Scenario#polyglot() polyglot scenarios} only: it starts no Java chain
+   * of its own; each polyglot chain starts when its first scenario runs.
+   */
+  public static Scenarios startPolyglot(Telemetry telemetry) {
+    return new Scenarios(requireNonNull(telemetry, "telemetry"), new HopLog(), null, null);
+  }
+
   /** The reqctx chain's gateway, for clients of its HTTP API. */
   public java.net.URI gatewayUri() {
+    if (withReqctx == null) {
+      throw new IllegalStateException("started for the polyglot scenarios only: no Java chain");
+    }
     return withReqctx.gatewayUri();
   }
 
   /** Runs {@code scenario} once and judges it. */
   public ScenarioResult run(Scenario scenario) throws Exception {
+    if (!scenario.isPolyglot() && withReqctx == null) {
+      throw new IllegalStateException(scenario + " needs the Java chains: start with Scenarios.start, not startPolyglot");
+    }
     return switch (scenario) {
       case HAPPY -> happy(Scenario.HAPPY, reqctxClient);
       case SLOW_CACHE -> slowCache(Scenario.SLOW_CACHE, reqctxClient);
@@ -268,9 +284,13 @@ public final class Scenarios implements AutoCloseable {
       polyglot.close();
     } finally {
       try {
-        withReqctx.close();
+        if (withReqctx != null) {
+          withReqctx.close();
+        }
       } finally {
-        baseline.close();
+        if (baseline != null) {
+          baseline.close();
+        }
       }
     }
   }

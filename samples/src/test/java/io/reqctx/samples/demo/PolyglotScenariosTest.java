@@ -39,7 +39,7 @@ class PolyglotScenariosTest {
     assertThat(install.exitValue()).as("%s failed:%n%s", dir.resolve("install.sh"), Files.readString(log.toPath()))
         .isZero();
     telemetry = Telemetry.create(null, null);
-    scenarios = Scenarios.start(telemetry);
+    scenarios = Scenarios.startPolyglot(telemetry);
   }
 
   @AfterAll
