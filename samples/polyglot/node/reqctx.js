@@ -189,7 +189,7 @@ function arrive(call, policy, fullMethod) {
   };
   hop.remainingMs = () => Number(hop.deadlineNanos - monoNanos()) / 1e6;
   hop.cancel = (cause) => {
-    if (hop.cancelCause) return;
+    if (hop.cancelCause || hop.finished) return;
     hop.cancelCause = cause;
     hop.cancelSeenNanos = monoNanos();
     clearTimeout(timer);
@@ -199,6 +199,7 @@ function arrive(call, policy, fullMethod) {
   // The caller left (stream reset), or the deadline passed: whichever comes first ends the hop.
   call.on('cancelled', () => hop.cancel(hop.remainingMs() <= 0 ? 'DEADLINE_EXCEEDED' : 'CANCELLED'));
   const timer = setTimeout(() => hop.cancel('DEADLINE_EXCEEDED'), Math.max(0, receivedMs));
+  hop.timer = timer;
   if (receivedMs <= 0) hop.cancel('DEADLINE_EXCEEDED'); // zero budget: expire at once
   return hop;
 }
@@ -257,6 +258,8 @@ function work(hop, totalMs) {
 /** The hop's row (the sample's Hop message) and its report line on stdout, like the Java tiers'. */
 function finish(hop, outcome, note = '', skippedSteps = 0) {
   const endNanos = monoNanos();
+  hop.finished = true;
+  clearTimeout(hop.timer);
   const row = {
     service: hop.service,
     tier: hop.policy.tier,

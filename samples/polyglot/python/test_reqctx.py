@@ -2,6 +2,7 @@
 
 Run: /usr/bin/python3 -m unittest discover -s samples/polyglot/python
 """
+import io
 import unittest
 
 import reqctx
@@ -78,6 +79,79 @@ class BudgetTest(unittest.TestCase):
                                     "timeout": "0.800000000s"}]}
         self.assertEqual(reqctx.service_config_timeout_ms(config, "reqctx.samples.v1.CacheService/Get"), 800)
         self.assertIsNone(reqctx.service_config_timeout_ms(config, "reqctx.samples.v1.OrderService/GetOrder"))
+
+
+HOP_POLICY = {"tier": "service", "capMs": 3000, "trust": "trusted", "reserve": {"floorMs": 5, "fraction": 0.02},
+              "minimumViableBudgetMs": 10, "methods": {"pkg.S/M": {"budgetMs": 2000}}, "callees": {},
+              "keys": {"tenant-id": {"maxEncodedLength": 64}}}
+CACHE_CONFIG = {"methodConfig": [{"name": [{"service": "pkg.Cache", "method": "Get"}], "timeout": "0.800000000s"}]}
+
+
+class FakeContext:
+    """What the middleware uses of a grpcio ServicerContext."""
+
+    def __init__(self, headers, remaining_s):
+        self.headers, self.remaining_s, self.callbacks = headers, remaining_s, []
+
+    def invocation_metadata(self):
+        return self.headers
+
+    def time_remaining(self):
+        return self.remaining_s
+
+    def add_callback(self, callback):
+        self.callbacks.append(callback)
+        return True
+
+
+class HopTest(unittest.TestCase):
+    def setUp(self):
+        self.out = io.StringIO()
+
+    def test_an_inbound_call_is_clamped_and_its_position_id_trace_and_keys_are_read(self):
+        hop = reqctx.Hop(FakeContext([("reqctx-hop", "2"), ("reqctx-tier", "service"), ("x-request-id", "req-1"),
+                                      ("traceparent", "00-%s-%s-01" % (ID, PARENT)),
+                                      ("reqctx-key-tenant-id", "caf%C3%A9")], 2.5), HOP_POLICY, "pkg.S/M")
+        self.assertEqual(hop.received_ms, 2000)
+        self.assertEqual((hop.hop, hop.caller_tier, hop.request_id, hop.trace_id), (2, "service", "req-1", ID))
+        self.assertEqual(hop.keys, {"tenant-id": "café"})
+        hop.finish("OK", out=self.out)
+
+    def test_every_outbound_call_gets_the_next_hop_the_same_trace_and_a_fresh_parent_id(self):
+        hop = reqctx.Hop(FakeContext([("traceparent", "00-%s-%s-03" % (ID, PARENT)), ("reqctx-hop", "1")], 1.0),
+                         HOP_POLICY, "pkg.S/M")
+        calls = [hop.outbound(CACHE_CONFIG, "pkg.Cache/Get"), hop.outbound(CACHE_CONFIG, "pkg.Cache/Get", attempt=2)]
+        parents = set()
+        for metadata, timeout, refused in calls:
+            self.assertIsNone(refused)
+            self.assertEqual(timeout, 0.799)  # min(1000 - 25, 800), less grpcio's rounding
+            headers = dict(metadata)
+            trace_id, parent, flags = reqctx.parse_traceparent(headers["traceparent"])
+            self.assertEqual((trace_id, flags), (ID, 3))
+            self.assertNotEqual(parent, PARENT)
+            parents.add(parent)
+            self.assertEqual((headers["reqctx-hop"], headers["reqctx-tier"]), ("2", "service"))
+            self.assertEqual(headers["x-request-id"], hop.request_id)
+        self.assertEqual(len(parents), 2)
+        self.assertEqual(dict(calls[1][0])["reqctx-attempt"], "2")
+        hop.finish("OK", out=self.out)
+
+    def test_a_zero_budget_expires_the_hop_and_a_leaving_caller_cancels_it_once(self):
+        expired = reqctx.Hop(FakeContext([], 0.0), HOP_POLICY, "pkg.S/M")
+        self.assertTrue(expired.cancelled.wait(5))
+        self.assertEqual(expired.cancel_cause, "DEADLINE_EXCEEDED")
+        self.assertIsNotNone(expired.outbound(CACHE_CONFIG, "pkg.Cache/Get")[2])
+        context = FakeContext([], 1.0)
+        hop = reqctx.Hop(context, HOP_POLICY, "pkg.S/M")
+        causes = []
+        hop.on_cancel(causes.append)
+        for callback in context.callbacks * 2:
+            callback()
+        self.assertEqual(causes, ["CANCELLED"])
+        self.assertEqual(hop.work(1000), 50)  # stops at once: every step skipped
+        line = hop.finish("CANCELLED", out=self.out)
+        self.assertEqual(line["outcome"], "HOP_OUTCOME_CANCELLED")
+        self.assertIn('"cancelSeenNanos": "', self.out.getvalue())
 
 
 if __name__ == "__main__":

@@ -80,3 +80,71 @@ test('the callee timeout comes from the exported gRPC service config', () => {
   assert.equal(rc.serviceConfigTimeoutMs(config, 'reqctx.samples.v1.CacheService/Get'), 800);
   assert.equal(rc.serviceConfigTimeoutMs(config, 'reqctx.samples.v1.CacheService/Put'), null);
 });
+
+const grpc = require('@grpc/grpc-js');
+const HOP_POLICY = {
+  tier: 'service', capMs: 3000, trust: 'trusted', reserve: { floorMs: 5, fraction: 0.02 }, minimumViableBudgetMs: 10,
+  methods: { 'pkg.S/M': { budgetMs: 2000 } }, callees: {}, keys: { 'tenant-id': { maxEncodedLength: 64 } },
+};
+const CACHE_CONFIG = { methodConfig: [{ name: [{ service: 'pkg.Cache', method: 'Get' }], timeout: '0.800000000s' }] };
+
+function fakeCall(headers, budgetMs) {
+  const metadata = new grpc.Metadata();
+  for (const [name, value] of headers) metadata.add(name, value);
+  const listeners = {};
+  return {
+    metadata,
+    getDeadline: () => (budgetMs === null ? Infinity : Date.now() + budgetMs),
+    on: (event, listener) => { listeners[event] = listener; },
+    emit: (event) => listeners[event](),
+  };
+}
+
+test('an inbound call is clamped to the method budget and its position, id, trace and keys are read', () => {
+  const call = fakeCall([['reqctx-hop', '2'], ['reqctx-tier', 'service'], ['x-request-id', 'req-1'],
+    ['traceparent', `00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01`], ['reqctx-key-tenant-id', 'caf%C3%A9']], 2500);
+  const hop = rc.arrive(call, HOP_POLICY, 'pkg.S/M');
+  assert.equal(hop.receivedMs, 2000);
+  assert.equal(hop.hop, 2);
+  assert.equal(hop.callerTier, 'service');
+  assert.equal(hop.requestId, 'req-1');
+  assert.equal(hop.traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
+  assert.deepEqual(hop.keys, { 'tenant-id': 'café' });
+  rc.finish(hop, 'OK');
+});
+
+test('every outbound call gets the next hop, the same trace id and request id, and a fresh parent-id', () => {
+  const hop = rc.arrive(fakeCall([['traceparent', `00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03`],
+    ['reqctx-hop', '1'], ['reqctx-key-tenant-id', 'caf%C3%A9']], 1000), HOP_POLICY, 'pkg.S/M');
+  const first = rc.outbound(hop, CACHE_CONFIG, 'pkg.Cache/Get');
+  const second = rc.outbound(hop, CACHE_CONFIG, 'pkg.Cache/Get', 2);
+  assert.equal(first.sentMs, 800); // min(1000 - (5 + 20), 800)
+  for (const out of [first, second]) {
+    const parent = rc.parseTraceparent(out.metadata.get('traceparent')[0]);
+    assert.equal(parent.traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
+    assert.notEqual(parent.parentId, '00f067aa0ba902b7');
+    assert.equal(parent.flags, 3);
+    assert.deepEqual(out.metadata.get('reqctx-hop'), ['2']);
+    assert.deepEqual(out.metadata.get('reqctx-tier'), ['service']);
+    assert.deepEqual(out.metadata.get('reqctx-key-tenant-id'), ['caf%C3%A9']);
+    assert.deepEqual(out.metadata.get('x-request-id'), [hop.requestId]);
+  }
+  assert.deepEqual(second.metadata.get('reqctx-attempt'), ['2']);
+  assert.notEqual(first.traceparent, second.traceparent);
+  rc.finish(hop, 'OK');
+});
+
+test('a zero budget expires the hop at once; a caller that leaves cancels it once', () => {
+  const expired = rc.arrive(fakeCall([], 0), HOP_POLICY, 'pkg.S/M');
+  assert.equal(expired.cancelCause, 'DEADLINE_EXCEEDED');
+  assert.ok(rc.outbound(expired, CACHE_CONFIG, 'pkg.Cache/Get').refused);
+  rc.finish(expired, 'DEADLINE_EXCEEDED');
+  const call = fakeCall([], 1000);
+  const hop = rc.arrive(call, HOP_POLICY, 'pkg.S/M');
+  const causes = [];
+  hop.onCancel((cause) => causes.push(cause));
+  call.emit('cancelled');
+  call.emit('cancelled');
+  assert.deepEqual(causes, ['CANCELLED']);
+  rc.finish(hop, 'CANCELLED');
+});
