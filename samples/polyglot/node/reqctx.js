@@ -111,8 +111,8 @@ function outboundBudget(remainingMs, calleeTimeoutMs, policy) {
   budget = Math.floor(budget);
   if (budget < policy.minimumViableBudgetMs) {
     return {
-      refused: `budget ${Math.max(budget, 0)}ms (remaining ${remainingMs === null ? '-' : Math.floor(remainingMs)}ms`
-        + ` - reserve ${Math.ceil(reserve)}ms) is below the minimum viable budget ${policy.minimumViableBudgetMs}ms: not sent`,
+      refused: `budget ${Math.max(budget, 0)}ms (remaining ${remainingMs === null ? '-' : remainingMs.toFixed(1)}ms`
+        + ` - reserve ${reserve.toFixed(1)}ms) is below the minimum viable budget ${policy.minimumViableBudgetMs}ms: not sent`,
     };
   }
   return { sendMs: budget, reserveMs: reserve };

@@ -145,9 +145,9 @@ def outbound_budget(remaining_ms, callee_timeout_ms, policy):
         return None, None
     budget = math.floor(budget)
     if budget < policy["minimumViableBudgetMs"]:
-        return None, ("budget %dms (remaining %s - reserve %dms) is below the minimum viable budget %dms: not sent"
-                      % (max(budget, 0), "-" if remaining_ms is None else "%dms" % remaining_ms,
-                         math.ceil(reserve), policy["minimumViableBudgetMs"]))
+        return None, ("budget %dms (remaining %s - reserve %.1fms) is below the minimum viable budget %dms: not sent"
+                      % (max(budget, 0), "-" if remaining_ms is None else "%.1fms" % remaining_ms,
+                         reserve, policy["minimumViableBudgetMs"]))
     return budget, None
 
 
