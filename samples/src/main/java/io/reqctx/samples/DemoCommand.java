@@ -31,8 +31,13 @@ final class DemoCommand implements Callable<Integer> {
   @Nullable CommandSpec spec;
 
   @Option(names = "--scenario", paramLabel = "<name>", converter = ScenarioConverter.class,
-      description = "Run only this scenario (repeatable): happy, slow-cache, client-cancel, tight-budget, no-reqctx.")
+      description = "Run only this scenario (repeatable): happy, slow-cache, client-cancel, tight-budget, no-reqctx,"
+          + " polyglot, polyglot-slow-cache, polyglot-client-cancel, polyglot-tight-budget, polyglot-java-leaf.")
   List<Scenario> only = new ArrayList<>();
+
+  @Option(names = "--polyglot",
+      description = "Run the scenarios with a Node inventory and a Python cache (install them first with samples/polyglot/install.sh).")
+  boolean polyglot;
 
   @Option(names = "--otlp-endpoint", paramLabel = "<url>",
       description = "Also export spans over OTLP/HTTP, e.g. http://localhost:4318/v1/traces.")
@@ -41,7 +46,7 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec().commandLine().getOut();
-    List<Scenario> scenarios = only.isEmpty() ? List.of(Scenario.values()) : only;
+    List<Scenario> scenarios = !only.isEmpty() ? only : polyglot ? Scenario.polyglot() : Scenario.standard();
     boolean allPassed = true;
     // The budget file first: the tiers are configured from it.
     out.println("budget file " + SampleFleet.RESOURCE + " (reqctx-budgets lint):");

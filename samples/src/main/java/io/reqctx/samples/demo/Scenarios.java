@@ -50,20 +50,24 @@ public final class Scenarios implements AutoCloseable {
 
   private final Telemetry telemetry;
   private final HopLog log;
-  private final EmbeddedChain withReqctx;
-  private final EmbeddedChain baseline;
-  private final GatewayClient reqctxClient;
-  private final GatewayClient baselineClient;
+  // Null when started for the polyglot scenarios only (startPolyglot).
+  private final @Nullable EmbeddedChain withReqctx;
+  private final @Nullable EmbeddedChain baseline;
+  private final @Nullable GatewayClient reqctxClient;
+  private final @Nullable GatewayClient baselineClient;
   private final AtomicInteger orders = new AtomicInteger(1000);
+  private final PolyglotScenarios polyglot;
   private @Nullable Long reqctxWorkAfterLeaveMs;
 
-  private Scenarios(Telemetry telemetry, HopLog log, EmbeddedChain withReqctx, EmbeddedChain baseline) {
+  private Scenarios(Telemetry telemetry, HopLog log, @Nullable EmbeddedChain withReqctx,
+      @Nullable EmbeddedChain baseline) {
     this.telemetry = telemetry;
     this.log = log;
     this.withReqctx = withReqctx;
     this.baseline = baseline;
-    this.reqctxClient = new GatewayClient(withReqctx.gatewayUri());
-    this.baselineClient = new GatewayClient(baseline.gatewayUri());
+    this.reqctxClient = withReqctx == null ? null : new GatewayClient(withReqctx.gatewayUri());
+    this.baselineClient = baseline == null ? null : new GatewayClient(baseline.gatewayUri());
+    this.polyglot = new PolyglotScenarios(this, telemetry, log);
   }
 
   /** Starts both chains on loopback and warms them up with one request each (not reported). */
@@ -83,19 +87,35 @@ public final class Scenarios implements AutoCloseable {
     return scenarios;
   }
 
+  /**
+   * A runner for the {@linkplain Scenario#polyglot() polyglot scenarios} only: it starts no Java chain
+   * of its own; each polyglot chain starts when its first scenario runs.
+   */
+  public static Scenarios startPolyglot(Telemetry telemetry) {
+    return new Scenarios(requireNonNull(telemetry, "telemetry"), new HopLog(), null, null);
+  }
+
   /** The reqctx chain's gateway, for clients of its HTTP API. */
   public java.net.URI gatewayUri() {
+    if (withReqctx == null) {
+      throw new IllegalStateException("started for the polyglot scenarios only: no Java chain");
+    }
     return withReqctx.gatewayUri();
   }
 
   /** Runs {@code scenario} once and judges it. */
   public ScenarioResult run(Scenario scenario) throws Exception {
+    if (!scenario.isPolyglot() && withReqctx == null) {
+      throw new IllegalStateException(scenario + " needs the Java chains: start with Scenarios.start, not startPolyglot");
+    }
     return switch (scenario) {
-      case HAPPY -> happy();
-      case SLOW_CACHE -> slowCache();
-      case CLIENT_CANCEL -> clientCancel();
+      case HAPPY -> happy(Scenario.HAPPY, reqctxClient);
+      case SLOW_CACHE -> slowCache(Scenario.SLOW_CACHE, reqctxClient);
+      case CLIENT_CANCEL -> clientCancel(Scenario.CLIENT_CANCEL, reqctxClient);
       case TIGHT_BUDGET -> tightBudget();
       case NO_REQCTX -> noReqctx();
+      case POLYGLOT, POLYGLOT_SLOW_CACHE, POLYGLOT_CLIENT_CANCEL, POLYGLOT_TIGHT_BUDGET, POLYGLOT_JAVA_LEAF ->
+          polyglot.run(scenario);
     };
   }
 
@@ -108,8 +128,8 @@ public final class Scenarios implements AutoCloseable {
     }
   }
 
-  private ScenarioResult happy() throws Exception {
-    GatewayClient.Answer answer = reqctxClient.get(nextOrder(), CLIENT_BUDGET, 0, 0);
+  ScenarioResult happy(Scenario scenario, GatewayClient client) throws Exception {
+    GatewayClient.Answer answer = client.get(nextOrder(), CLIENT_BUDGET, 0, 0);
     List<HopReport> hops = log.awaitReports(4, SETTLE);
     List<Integer> received = hops.stream().map(h -> h.hop().getReceivedBudgetMs()).toList();
     boolean shrinking = hops.size() == 4;
@@ -124,13 +144,13 @@ public final class Scenarios implements AutoCloseable {
         "HTTP " + answer.status() + "; the JSON answer carries " + (answer.order() == null ? 0 : answer.order().hops().size())
             + " hops, the same as above: " + jsonAgrees,
         traceLine(hops)));
-    return new ScenarioResult(Scenario.HAPPY, hops, facts, passed,
+    return new ScenarioResult(scenario, hops, facts, passed,
         "each hop received less than the one before (" + received.stream().map(String::valueOf)
             .collect(Collectors.joining(" > ")) + " ms), none more than its cap, every hop OK");
   }
 
-  private ScenarioResult slowCache() throws Exception {
-    GatewayClient.Answer answer = reqctxClient.get(nextOrder(), CLIENT_BUDGET, SLOW_CACHE_DELAY_MS, 0);
+  ScenarioResult slowCache(Scenario scenario, GatewayClient client) throws Exception {
+    GatewayClient.Answer answer = client.get(nextOrder(), CLIENT_BUDGET, SLOW_CACHE_DELAY_MS, 0);
     List<HopReport> hops = log.awaitReports(4, SETTLE);
     Hop gateway = hop(hops, Role.GATEWAY);
     Hop inventory = hop(hops, Role.INVENTORY);
@@ -148,15 +168,15 @@ public final class Scenarios implements AutoCloseable {
     List<String> facts = List.of(
         "HTTP " + answer.status() + ", degraded=" + degraded + "; the cache was asked to work " + SLOW_CACHE_DELAY_MS + " ms",
         traceLine(hops));
-    return new ScenarioResult(Scenario.SLOW_CACHE, hops, facts, passed, String.format(Locale.ROOT,
+    return new ScenarioResult(scenario, hops, facts, passed, String.format(Locale.ROOT,
         "the cache was cut at its budget (%d ms of %d ms received), inventory answered from its fallback, "
             + "and the request succeeded degraded in %d ms of the gateway's %d ms",
         cache == null ? -1 : cache.getElapsedMs(), cache == null ? -1 : cache.getReceivedBudgetMs(),
         gateway == null ? -1 : gateway.getElapsedMs(), gateway == null ? -1 : gateway.getReceivedBudgetMs()));
   }
 
-  private ScenarioResult clientCancel() throws Exception {
-    long gaveUp = reqctxClient.getAndGiveUp(nextOrder(), CLIENT_BUDGET, CANCEL_CACHE_DELAY_MS, PATIENCE);
+  ScenarioResult clientCancel(Scenario scenario, GatewayClient client) throws Exception {
+    long gaveUp = client.getAndGiveUp(nextOrder(), CLIENT_BUDGET, CANCEL_CACHE_DELAY_MS, PATIENCE);
     List<HopReport> hops = log.awaitReports(4, SETTLE);
     List<String> facts = new ArrayList<>(cancelFacts(hops, gaveUp));
     boolean everyHopSawIt = hops.size() == 4 && hops.stream().allMatch(h -> h.cancelSeenNanos().isPresent()
@@ -168,7 +188,7 @@ public final class Scenarios implements AutoCloseable {
     reqctxWorkAfterLeaveMs = workAfterLeave;
     facts.add(traceLine(hops));
     boolean passed = everyHopSawIt && skipped > 0;
-    return new ScenarioResult(Scenario.CLIENT_CANCEL, hops, facts, passed, String.format(Locale.ROOT,
+    return new ScenarioResult(scenario, hops, facts, passed, String.format(Locale.ROOT,
         "every hop saw the cancel within %d ms of the client leaving and stopped; the last one stopped %d ms after; "
             + "the cache skipped %d steps of work", CANCEL_BOUND.toMillis(), workAfterLeave, skipped));
   }
@@ -192,7 +212,7 @@ public final class Scenarios implements AutoCloseable {
 
   private ScenarioResult noReqctx() throws Exception {
     if (reqctxWorkAfterLeaveMs == null) {
-      clientCancel(); // the figure to compare with
+      clientCancel(Scenario.CLIENT_CANCEL, reqctxClient); // the figure to compare with
     }
     long gaveUp = baselineClient.getAndGiveUp(nextOrder(), CLIENT_BUDGET, CANCEL_CACHE_DELAY_MS, PATIENCE);
     List<HopReport> hops = log.awaitReports(4, SETTLE);
@@ -230,7 +250,7 @@ public final class Scenarios implements AutoCloseable {
     return Math.max(0, TimeUnit.NANOSECONDS.toMillis(lastEnd - gaveUp));
   }
 
-  private String traceLine(List<HopReport> hops) {
+  String traceLine(List<HopReport> hops) {
     String traceId = hops.isEmpty() ? "" : hops.get(0).hop().getTraceId();
     return telemetry.console().summary(traceId);
   }
@@ -240,11 +260,11 @@ public final class Scenarios implements AutoCloseable {
     return order.hops().equals(fromLog);
   }
 
-  private static @Nullable HopReport report(List<HopReport> hops, Role role) {
+  static @Nullable HopReport report(List<HopReport> hops, Role role) {
     return hops.stream().filter(h -> h.role() == role).findFirst().orElse(null);
   }
 
-  private static @Nullable Hop hop(List<HopReport> hops, Role role) {
+  static @Nullable Hop hop(List<HopReport> hops, Role role) {
     HopReport report = report(hops, role);
     return report == null ? null : report.hop();
   }
@@ -253,7 +273,7 @@ public final class Scenarios implements AutoCloseable {
     return nanos / 1e6;
   }
 
-  private String nextOrder() {
+  String nextOrder() {
     return Integer.toString(orders.incrementAndGet());
   }
 
@@ -261,9 +281,17 @@ public final class Scenarios implements AutoCloseable {
   @Override
   public void close() throws Exception {
     try {
-      withReqctx.close();
+      polyglot.close();
     } finally {
-      baseline.close();
+      try {
+        if (withReqctx != null) {
+          withReqctx.close();
+        }
+      } finally {
+        if (baseline != null) {
+          baseline.close();
+        }
+      }
     }
   }
 }
