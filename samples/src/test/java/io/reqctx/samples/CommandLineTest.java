@@ -33,7 +33,7 @@ class CommandLineTest {
     cli.setOut(new PrintWriter(out, true));
     CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> cli.execute("serve", "--role", "cache", "--port", "0"));
 
-    await().atMost(Duration.ofSeconds(10)).until(() -> LISTENING.matcher(out.toString()).find());
+    await().atMost(Duration.ofSeconds(60)).until(() -> LISTENING.matcher(out.toString()).find());
     Matcher listening = LISTENING.matcher(out.toString());
     assertThat(listening.find()).isTrue();
     ManagedChannel channel = NettyChannelBuilder.forTarget("127.0.0.1:" + listening.group(1)).usePlaintext().build();

@@ -44,8 +44,13 @@ public final class Scenarios implements AutoCloseable {
   static final int SLOW_CACHE_DELAY_MS = 1200;
   /** The cache's delay in the cancel scenarios: the request is still in flight when the client leaves. */
   static final int CANCEL_CACHE_DELAY_MS = 600;
-  /** A hop counts as having stopped "within milliseconds" when it saw the cancel within this bound. */
-  static final Duration CANCEL_BOUND = Duration.ofMillis(100);
+  /**
+   * A hop counts as having stopped "within milliseconds" when it saw the cancel within this bound: 100 ms,
+   * the demo's claim. The system property {@code reqctx.samples.cancelBoundMs} widens it where real time
+   * cannot be promised — the build's own test run on a shared, loaded machine — whose tests still require
+   * every hop to see the cancel, end cancelled and the cache to skip work.
+   */
+  static final Duration CANCEL_BOUND = Duration.ofMillis(Long.getLong("reqctx.samples.cancelBoundMs", 100));
   private static final Duration SETTLE = Duration.ofSeconds(5);
 
   private final Telemetry telemetry;
