@@ -60,6 +60,12 @@ class HttpTraceConformanceTest {
   static final InMemorySpanExporter spans = InMemorySpanExporter.create();
   static final OpenTelemetrySdk sdk = TestRpc.openTelemetry(spans);
   /** The hop's client to the next hop, by protocol and SDK. */
+  /*
+   * Tiers with caps far above any delay a loaded machine causes: the hops' budgets are on a FakeTicker
+   * that never moves, but the next call's response timeout is real.
+   */
+  static final Tier HOP_TIER = Tier.define("http-conformance-hop", 200, Duration.ofSeconds(60));
+  static final Tier NEXT_TIER = Tier.define("http-conformance-next", 100, Duration.ofSeconds(30));
   static final FakeTicker ticker = new FakeTicker();
   static final Map<String, WebClient> nextClients = new ConcurrentHashMap<>();
   /** Plain clients (no reqctx) standing for the callers, by protocol: one connection each for all cases. */
@@ -77,7 +83,7 @@ class HttpTraceConformanceTest {
   };
 
   static ServerConfig serverConfig(OpenTelemetry openTelemetry) {
-    return ServerConfig.builder(Tier.SERVICE, Trust.TRUSTED).openTelemetry(openTelemetry).ticker(ticker).build();
+    return ServerConfig.builder(HOP_TIER, Trust.TRUSTED).openTelemetry(openTelemetry).ticker(ticker).build();
   }
 
   /**
@@ -113,7 +119,7 @@ class HttpTraceConformanceTest {
     return nextClients.computeIfAbsent(protocol + "/" + withSdk, key -> WebClient
         .builder(protocol, Endpoint.of("127.0.0.1", server.httpPort()))
         .decorator(RequestCtxClient.newDecorator(
-            ClientConfig.builder(Tier.CACHE).openTelemetry(withSdk ? sdk : OpenTelemetry.noop()).build()))
+            ClientConfig.builder(NEXT_TIER).openTelemetry(withSdk ? sdk : OpenTelemetry.noop()).build()))
         .build());
   }
 

@@ -32,6 +32,7 @@ import io.reqctx.transport.ServerConfig;
 import io.reqctx.transport.Trust;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,6 +59,12 @@ class TraceConformanceTest {
   static final MethodDescriptor<String, String> NEXT = TestRpc.unary("conformance.Next/Record");
   static final Context.Key<String> RECEIVED = Context.key("received");
 
+  /*
+   * Tiers with caps far above any delay a loaded machine causes: the hops' budgets are on a FakeTicker
+   * that never moves, but the next call's deadline is real.
+   */
+  static final Tier HOP_TIER = Tier.define("grpc-conformance-hop", 200, Duration.ofSeconds(60));
+  static final Tier NEXT_TIER = Tier.define("grpc-conformance-next", 100, Duration.ofSeconds(30));
   static final FakeTicker ticker = new FakeTicker();
   static final InMemorySpanExporter spans = InMemorySpanExporter.create();
   static final OpenTelemetrySdk sdk = TestRpc.openTelemetry(spans);
@@ -83,18 +90,18 @@ class TraceConformanceTest {
     };
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .addService(ServerInterceptors.intercept(TestRpc.service(HOP_NO_SDK, request -> forward(nextWithoutSdk)),
-            RequestCtxServerInterceptor.create(ServerConfig.builder(Tier.SERVICE, Trust.TRUSTED).openTelemetry(OpenTelemetry.noop()).ticker(ticker).build())))
+            RequestCtxServerInterceptor.create(ServerConfig.builder(HOP_TIER, Trust.TRUSTED).openTelemetry(OpenTelemetry.noop()).ticker(ticker).build())))
         .addService(ServerInterceptors.intercept(TestRpc.service(HOP_SDK, request -> forward(nextWithSdk)),
-            RequestCtxServerInterceptor.create(ServerConfig.builder(Tier.SERVICE, Trust.TRUSTED).openTelemetry(sdk).ticker(ticker).build())))
+            RequestCtxServerInterceptor.create(ServerConfig.builder(HOP_TIER, Trust.TRUSTED).openTelemetry(sdk).ticker(ticker).build())))
         .addService(ServerInterceptors.intercept(TestRpc.service(NEXT, request -> RECEIVED.get()), recordHeaders))
         .addStreamTracerFactory(RequestCtxServerInterceptor.malformedTimeoutFilter())
         .build()
         .start();
     channel = TestRpc.channelTo(server);
     nextWithoutSdk = ClientInterceptors.intercept(channel,
-        RequestCtxClientInterceptor.create(ClientConfig.builder(Tier.CACHE).openTelemetry(OpenTelemetry.noop()).build()));
+        RequestCtxClientInterceptor.create(ClientConfig.builder(NEXT_TIER).openTelemetry(OpenTelemetry.noop()).build()));
     nextWithSdk = ClientInterceptors.intercept(channel,
-        RequestCtxClientInterceptor.create(ClientConfig.builder(Tier.CACHE).openTelemetry(sdk).build()));
+        RequestCtxClientInterceptor.create(ClientConfig.builder(NEXT_TIER).openTelemetry(sdk).build()));
     // Connections and classes ready before any case runs; the answers are not checked. The hops' budgets
     // are on a FakeTicker that never moves, but the next call's gRPC deadline is real, and a cold first
     // call on a loaded machine may outlast it.
