@@ -16,13 +16,17 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * How a client (a gRPC channel, an HTTP client) budgets and decorates its outgoing calls: the callee's
- * tier, per-method overrides, and whether the peer may see sensitive keys. Immutable and thread-safe.
+ * tier, per-method overrides, whether the peer may see sensitive keys, and whether it is a service of
+ * the fleet at all ({@link Egress}). Immutable and thread-safe.
  *
  * <pre>{@code
  * ClientConfig toCache = ClientConfig.builder(Tier.CACHE)
  *     .trusted(true)                                          // internal peer: sensitive keys may go
  *     .methodCallees(method -> method.equals("cache.Cache/Scan")
  *         ? Callee.of(method, Tier.CACHE, Duration.ofMillis(300)) : null)
+ *     .build();
+ * ClientConfig toPartner = ClientConfig.builder(Tier.SERVICE)
+ *     .egress(Egress.EXTERNAL_W3C)                            // outside the fleet: W3C headers only
  *     .build();
  * }</pre>
  */
@@ -35,6 +39,7 @@ public final class ClientConfig {
   private final SpanMode spans;
   private final Map<String, Callee> longLivedMethods;
   private final boolean tierCapOutsideRequests;
+  private final Egress egress;
 
   private ClientConfig(Builder b) {
     this.calleeTier = b.calleeTier;
@@ -45,6 +50,7 @@ public final class ClientConfig {
     this.spans = b.spans;
     this.longLivedMethods = Map.copyOf(b.longLivedMethods);
     this.tierCapOutsideRequests = b.tierCapOutsideRequests;
+    this.egress = b.egress;
   }
 
   /** Starts a configuration for calls to peers of tier {@code calleeTier}. */
@@ -103,6 +109,11 @@ public final class ClientConfig {
     return spans;
   }
 
+  /** Which headers the callee gets: all of reqctx's ({@link Egress#FLEET}, the default) or only the W3C ones, or none. */
+  public Egress egress() {
+    return egress;
+  }
+
   /** Configures a {@link ClientConfig}. Not thread-safe. */
   public static final class Builder {
     private final Tier calleeTier;
@@ -113,6 +124,7 @@ public final class ClientConfig {
     private SpanMode spans = SpanMode.CREATE;
     private final Map<String, Callee> longLivedMethods = new HashMap<>();
     private boolean tierCapOutsideRequests;
+    private Egress egress = Egress.FLEET;
 
     private Builder(Tier calleeTier) {
       this.calleeTier = calleeTier;
@@ -120,7 +132,8 @@ public final class ClientConfig {
 
     /**
      * Whether the peer may receive sensitive keys (default false: sensitive keys go only to peers
-     * explicitly marked trusted).
+     * explicitly marked trusted). Only for a callee of the fleet: {@link #build} refuses it with an
+     * external {@link #egress}.
      */
     public Builder trusted(boolean trusted) {
       this.trusted = trusted;
@@ -191,7 +204,30 @@ public final class ClientConfig {
       return this;
     }
 
+    /**
+     * Which headers the callee gets (default {@link Egress#FLEET}): for a callee outside the fleet,
+     * {@link Egress#EXTERNAL_W3C} sends only {@code traceparent}, {@code tracestate} and {@code
+     * baggage}, {@link Egress#EXTERNAL_NONE} none of them; neither sends a {@code reqctx-*} header,
+     * {@code x-request-id} or a propagated key. The budget still bounds the call locally.
+     */
+    public Builder egress(Egress egress) {
+      this.egress = requireNonNull(egress, "egress");
+      return this;
+    }
+
+    /**
+     * The configuration.
+     *
+     * @throws IllegalStateException for {@code trusted(true)} with an external {@link #egress}: a
+     *     callee outside the fleet never gets propagated keys, sensitive or not
+     */
     public ClientConfig build() {
+      if (trusted && egress != Egress.FLEET) {
+        throw new IllegalStateException(
+            "ClientConfig for tier " + calleeTier.name() + ": trusted(true) lets sensitive keys go to the callee, but egress("
+                + egress + ") sends no keys at all to a callee outside the fleet; drop trusted(true), or use"
+                + " egress(Egress.FLEET) if the callee is a reqctx service");
+      }
       return new ClientConfig(this);
     }
   }

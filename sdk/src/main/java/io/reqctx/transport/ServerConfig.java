@@ -44,6 +44,7 @@ public final class ServerConfig {
   private final Ticker ticker;
   private final SpanMode spans;
   private final boolean continueInboundTrace;
+  private final boolean acceptBaggage;
   private final Map<String, Callee> longLivedMethods;
 
   private ServerConfig(Builder b) {
@@ -57,6 +58,7 @@ public final class ServerConfig {
     this.ticker = b.ticker;
     this.spans = b.spans;
     this.continueInboundTrace = b.continueInboundTrace;
+    this.acceptBaggage = b.acceptBaggage != null ? b.acceptBaggage : b.trust == Trust.TRUSTED;
     this.longLivedMethods = Map.copyOf(b.longLivedMethods);
   }
 
@@ -119,9 +121,20 @@ public final class ServerConfig {
     return spans;
   }
 
-  /** Whether the caller's trace is continued (otherwise every call starts a new trace). */
+  /**
+   * Whether the caller's W3C trace ({@code traceparent}, {@code tracestate}) is continued; otherwise
+   * every call starts a new trace.
+   */
   public boolean continueInboundTrace() {
     return continueInboundTrace;
+  }
+
+  /**
+   * Whether the caller's W3C {@code baggage} is read (made current as OpenTelemetry's {@code
+   * Baggage} and forwarded on the server's calls); by default at a {@link Trust#TRUSTED} server only.
+   */
+  public boolean acceptBaggage() {
+    return acceptBaggage;
   }
 
   /** Configures a {@link ServerConfig}. Not thread-safe. */
@@ -136,6 +149,7 @@ public final class ServerConfig {
     private Ticker ticker = Ticker.system();
     private SpanMode spans = SpanMode.CREATE;
     private boolean continueInboundTrace = true;
+    private @Nullable Boolean acceptBaggage;
     private final Map<String, Callee> longLivedMethods = new HashMap<>();
 
     private Builder(Tier tier, Trust trust) {
@@ -208,9 +222,27 @@ public final class ServerConfig {
       return this;
     }
 
-    /** Whether to continue the caller's W3C trace (default true); false starts a new trace per call. */
+    /**
+     * Whether to continue the caller's W3C trace (default true); false starts a new trace per call
+     * (and drops the caller's {@code tracestate}), at an {@link Trust#EDGE} as anywhere.
+     */
     public Builder continueInboundTrace(boolean continueTrace) {
       this.continueInboundTrace = continueTrace;
+      return this;
+    }
+
+    /**
+     * Whether to read the caller's W3C {@code baggage}: its entries become OpenTelemetry's current
+     * {@code Baggage} in the handler and travel on with the server's calls. Default: true at a {@link
+     * Trust#TRUSTED} server, false at an {@link Trust#EDGE}, where the entries are a stranger's
+     * key-value pairs that would otherwise reach every hop of the fleet (and callees outside it).
+     *
+     * <pre>{@code
+     * ServerConfig.builder(Tier.GATEWAY, Trust.EDGE).acceptBaggage(true).build();  // a trusted front proxy sets it
+     * }</pre>
+     */
+    public Builder acceptBaggage(boolean accept) {
+      this.acceptBaggage = accept;
       return this;
     }
 

@@ -11,13 +11,15 @@ package io.reqctx.transport;
 public enum Trust {
   /**
    * An internal hop: the deadline, tier, hop count, attempt number, propagated keys (sensitive ones
-   * included) and trace of the caller are accepted.
+   * included), trace and baggage of the caller are accepted.
    */
   TRUSTED,
   /**
    * The public edge: the deadline is accepted but clamped to the own cap (a client can shorten its
-   * budget, never extend it); tier, hop count, attempt number and sensitive keys are ignored;
-   * non-sensitive keys the server accepts and the trace are read as for {@link #TRUSTED}.
+   * budget, never extend it); tier, hop count, attempt number, sensitive keys and (unless {@link
+   * ServerConfig.Builder#acceptBaggage} says otherwise) baggage are ignored; non-sensitive keys the
+   * server accepts and the trace (unless {@link ServerConfig.Builder#continueInboundTrace} says
+   * otherwise) are read as for {@link #TRUSTED}.
    */
   EDGE
 }

@@ -6,6 +6,7 @@ import com.linecorp.armeria.common.RequestHeaders;
 import com.linecorp.armeria.common.ResponseHeaders;
 import io.netty.util.AsciiString;
 import io.reqctx.internal.transport.HeaderReader;
+import io.reqctx.internal.transport.HeaderWriter;
 import io.reqctx.internal.wire.BudgetMillis;
 import io.reqctx.internal.wire.EnvoyExpectedTimeout;
 import io.reqctx.internal.wire.GrpcTimeout;
@@ -21,39 +22,27 @@ import org.jspecify.annotations.Nullable;
  * reqctx-*} headers where they belong. Header grammar stays in the {@code io.reqctx.internal.wire} codecs.
  */
 final class ArmeriaHeaders {
-  /**
-   * A header value longer than this is invisible to reqctx (read as absent). Every reqctx grammar is
-   * far shorter; the bound keeps a huge {@code tracestate} or {@code baggage} away from the propagator.
-   */
-  static final int MAX_VALUE_LENGTH = 8192;
-
   private ArmeriaHeaders() {}
 
+  /**
+   * Every value of a header as Armeria received it, in arrival order, never joined: each codec bounds
+   * its input (docs/WIRE.md, "Bounded") and applies the repeated-header rules itself.
+   */
   static HeaderReader reader(HttpHeaders headers) {
-    return new HeaderReader() {
+    return headers::getAll;
+  }
+
+  /** Writes into a request being built: {@code put} replaces every value, {@code remove} drops them. */
+  static HeaderWriter writer(HttpHeadersBuilder builder) {
+    return new HeaderWriter() {
       @Override
-      public List<String> all(String name) {
-        List<String> values = headers.getAll(name);
-        if (values.isEmpty()) {
-          return List.of();
-        }
-        List<String> bounded = new ArrayList<>(values.size());
-        for (String value : values) {
-          if (value.length() <= MAX_VALUE_LENGTH) {
-            bounded.add(value);
-          }
-        }
-        // An oversized value among several still makes the header ambiguous: keep the count honest.
-        return bounded.size() == values.size() ? bounded : List.of();
+      public void put(String name, String value) {
+        builder.set(name, value);
       }
 
       @Override
-      public Iterable<String> names() {
-        List<String> names = new ArrayList<>(headers.size());
-        for (AsciiString name : headers.names()) {
-          names.add(name.toString());
-        }
-        return names;
+      public void remove(String name) {
+        builder.remove(name);
       }
     };
   }

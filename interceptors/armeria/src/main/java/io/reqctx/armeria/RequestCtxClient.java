@@ -12,10 +12,9 @@ import com.linecorp.armeria.common.util.TimeoutMode;
 import io.opentelemetry.context.Context;
 import io.reqctx.RequestCtx;
 import io.reqctx.transport.ClientConfig;
+import io.reqctx.internal.transport.HeaderWriter;
 import io.reqctx.internal.transport.OutboundCall;
 import io.reqctx.Rejection;
-import io.reqctx.internal.wire.BudgetMillis;
-import io.reqctx.internal.wire.WireHeaders;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Function;
@@ -34,9 +33,13 @@ import java.util.function.Function;
  *       request carries {@code reqctx-budget-ms} (no budget and no timeout change for a request made
  *       outside any request, or to a long-lived path, without a limit), {@code reqctx-tier}, {@code reqctx-hop}, {@code
  *       reqctx-attempt}, {@code x-request-id}, the propagated keys (sensitive ones only to a peer
- *       configured as trusted) and the trace. Any {@code reqctx-*} header already on the request is
- *       replaced: the decorator owns that namespace, so headers copied from an inbound request cannot
- *       forge anything.
+ *       configured as trusted) and the W3C {@code traceparent}, {@code tracestate} and {@code
+ *       baggage}. Any {@code reqctx-*} header already on the request is replaced: the decorator owns
+ *       that namespace, so headers copied from an inbound request cannot forge anything.
+ *   <li>A callee outside the fleet ({@code egress(Egress.EXTERNAL_W3C)}) gets only the three W3C
+ *       headers ({@code EXTERNAL_NONE}: none of them), never a {@code reqctx-*} header, {@code
+ *       x-request-id} or a propagated key, even one copied onto the request; the response timeout
+ *       still bounds the call.
  *   <li>Cancelling the caller's ctx cancels the request; callbacks Armeria runs with the client
  *       request context pushed see the caller's ctx.
  * </ul>
@@ -85,8 +88,9 @@ public final class RequestCtxClient extends SimpleDecoratingHttpClient {
 
     RequestHeadersBuilder headers = req.headers().toBuilder();
     ArmeriaHeaders.removeReqctxHeaders(headers);
-    outbound.writeHeaders(headers::set);
-    budget.ifPresent(b -> headers.set(WireHeaders.BUDGET_MS, BudgetMillis.format(b.toMillis())));
+    HeaderWriter writer = ArmeriaHeaders.writer(headers);
+    outbound.writeHeaders(writer);
+    outbound.writeBudgetHeader(writer);
     HttpRequest budgeted = req.withHeaders(headers.build());
     armeriaCtx.updateRequest(budgeted);
 

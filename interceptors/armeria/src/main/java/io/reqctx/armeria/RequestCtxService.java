@@ -61,8 +61,8 @@ import org.jspecify.annotations.Nullable;
  * forwards headers cannot forward forged ones. Header sizes are bounded twice: Armeria refuses a
  * request whose header block exceeds the server's {@code http1MaxHeaderSize} / {@code
  * http2MaxHeaderListSize} (8 KiB by default) with {@code 431} before any decorator runs; within that
- * limit, a reqctx header longer than its grammar allows, and any header value over 8 KiB, is ignored
- * as if absent and the request is answered normally.
+ * limit, a header longer than its grammar allows is ignored as if absent and the request is answered
+ * normally.
  *
  * <pre>{@code
  * Server.builder()

@@ -3,14 +3,18 @@ package io.reqctx.grpc;
 import io.grpc.Metadata;
 import io.reqctx.internal.transport.HeaderReader;
 import io.reqctx.internal.transport.HeaderWriter;
+import io.reqctx.internal.wire.WireHeaders;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
-/** Adapts grpc {@link Metadata} to the transport kernel's header interfaces (ASCII values only). */
+/**
+ * Adapts grpc {@link Metadata} to the transport kernel's header interfaces (ASCII values only): every
+ * value of a repeated key, in arrival order, never joined.
+ */
 final class MetadataHeaders {
-  // Names come from the configuration and the propagators, so the cache stays small.
+  // Names come from the configuration and the wire format, so the cache stays small.
   private static final ConcurrentMap<String, Metadata.Key<String>> KEYS = new ConcurrentHashMap<>();
 
   private MetadataHeaders() {}
@@ -20,30 +24,47 @@ final class MetadataHeaders {
   }
 
   static HeaderReader reader(Metadata metadata) {
-    return new HeaderReader() {
-      @Override
-      public List<String> all(String name) {
-        Iterable<String> values = metadata.getAll(key(name));
-        if (values == null) {
-          return List.of();
-        }
-        List<String> list = new ArrayList<>(1);
-        values.forEach(list::add);
-        return list;
+    return name -> {
+      Iterable<String> values = metadata.getAll(key(name));
+      if (values == null) {
+        return List.of();
       }
-
-      @Override
-      public Iterable<String> names() {
-        return metadata.keys();
-      }
+      List<String> list = new ArrayList<>(1);
+      values.forEach(list::add);
+      return list;
     };
   }
 
   static HeaderWriter writer(Metadata metadata) {
-    return (name, value) -> {
-      Metadata.Key<String> key = key(name);
-      metadata.discardAll(key);
-      metadata.put(key, value);
+    return new HeaderWriter() {
+      @Override
+      public void put(String name, String value) {
+        Metadata.Key<String> key = key(name);
+        metadata.discardAll(key);
+        metadata.put(key, value);
+      }
+
+      @Override
+      public void remove(String name) {
+        metadata.discardAll(key(name));
+      }
     };
+  }
+
+  /** Removes every {@code reqctx-*} key from {@code metadata}: that namespace is reqctx's on every call. */
+  static void removeReqctxHeaders(Metadata metadata) {
+    List<String> internal = new ArrayList<>(0);
+    for (String name : metadata.keys()) {
+      if (WireHeaders.isReqctxHeader(name)) {
+        internal.add(name);
+      }
+    }
+    for (String name : internal) {
+      if (name.endsWith(Metadata.BINARY_HEADER_SUFFIX)) {
+        metadata.discardAll(Metadata.Key.of(name, Metadata.BINARY_BYTE_MARSHALLER));
+      } else {
+        metadata.discardAll(key(name));
+      }
+    }
   }
 }

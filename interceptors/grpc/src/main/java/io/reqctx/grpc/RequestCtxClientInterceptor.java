@@ -30,8 +30,12 @@ import org.jspecify.annotations.Nullable;
  * io.reqctx.BudgetPolicy} for the callee's budget from the {@link io.reqctx.RequestCtx} current when
  * the call is created: when it is below the minimum viable budget the call is not sent and fails with
  * {@code DEADLINE_EXCEEDED} and a message giving the numbers; otherwise the call's deadline becomes
- * the earlier of its own and now + budget, the reqctx, request-id and trace headers are added when the
- * call starts, and cancelling the ctx cancels the call.
+ * the earlier of its own and now + budget, the reqctx, request-id and W3C trace headers (as the
+ * config's {@link io.reqctx.transport.Egress} allows) are added when the call starts, and cancelling
+ * the ctx cancels the call. Any {@code reqctx-*} metadata the application put on the call is removed
+ * first: that namespace is reqctx's. A callee outside the fleet ({@code
+ * egress(Egress.EXTERNAL_W3C)}) gets only {@code traceparent}, {@code tracestate} and {@code baggage},
+ * and the call keeps its deadline, which grpc-java sends as its own {@code grpc-timeout}.
  *
  * <p>The rules follow grpc-java's own {@code ClientCall}:
  *
@@ -112,6 +116,7 @@ public final class RequestCtxClientInterceptor implements ClientInterceptor {
     @Override
     public void start(Listener<RespT> responseListener, Metadata headers) {
       try {
+        MetadataHeaders.removeReqctxHeaders(headers); // reqctx's namespace: nothing forged or stale goes out
         outbound.writeHeaders(MetadataHeaders.writer(headers)); // starts the span
         super.start(new EndingListener(responseListener), headers);
       } catch (RuntimeException | Error e) {

@@ -37,7 +37,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Configs built without {@code .openTelemetry(...)} use the global OpenTelemetry as it is when each call
  * is made: building them does not freeze the global to a no-op, and once the application sets it, real
- * calls carry {@code traceparent}.
+ * calls carry the spans' ids in {@code traceparent}; before, they carry a trace reqctx starts.
  */
 @ExtendWith(StrictLeakExtension.class)
 class GlobalOpenTelemetryTest {
@@ -83,14 +83,16 @@ class GlobalOpenTelemetryTest {
   }
 
   @Test
-  void callsMadeBeforeTheGlobalIsSetSendNoTraceAndLeaveItSettable() {
+  void callsMadeBeforeTheGlobalIsSetCarryReqctxsOwnTraceAndLeaveItSettable() {
     Channel client = start(
         ServerConfig.builder(Tier.SERVICE, Trust.TRUSTED).build(), ClientConfig.builder(Tier.SERVICE).build());
     try (CancellableCtx request = CancellableCtx.newRoot(Tier.GATEWAY).budget(Duration.ofSeconds(5)).open();
         Scope ignored = request.makeCurrent()) {
       assertThat(ClientCalls.blockingUnaryCall(client, METHOD, CallOptions.DEFAULT, "hi")).isEqualTo("hi");
     }
-    assertThat(receivedTraceparent.get()).isNull();
+    assertThat(receivedTraceparent.get()).as("no SDK yet: reqctx starts the trace (random, not sampled)")
+        .matches("00-[0-9a-f]{32}-[0-9a-f]{16}-02");
+    assertThat(spans.getFinishedSpanItems()).isEmpty();
 
     OpenTelemetrySdk sdk = TestRpc.openTelemetry(spans);
     GlobalOpenTelemetry.set(sdk);

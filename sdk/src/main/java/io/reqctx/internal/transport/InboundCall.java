@@ -21,7 +21,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <ol>
  *   <li><b>read</b> the request once through the wire codecs: the request id ({@code x-request-id},
- *       kept when valid, generated otherwise); the W3C trace through the configured propagator; from a
+ *       kept when valid, generated otherwise); the W3C trace and baggage through the codecs ({@code
+ *       TraceContext}, {@code Baggage}: unless another instrumentation owns them, the trace when the
+ *       server continues it, the baggage when it accepts it); from a
  *       {@link Trust#TRUSTED} caller only, the caller's tier, the hop count and the attempt number; the
  *       accepted propagated keys (sensitive ones only from trusted callers), dropping undecodable or
  *       oversized values; the method's declaration ({@link ServerConfig#methodBudget}). A malformed or
@@ -89,7 +91,12 @@ public interface InboundCall extends AutoCloseable {
   /** The caller's tier, when a trusted caller sent a known one. */
   Optional<Tier> callerTier();
 
-  /** The OpenTelemetry context to make current around every callback of the call. */
+  /**
+   * The OpenTelemetry context to make current around every callback of the call: the ctx, the span
+   * (reqctx's SERVER span with an OpenTelemetry SDK, else a non-recording span with the hop's W3C
+   * ids, so that logs and the application's own spans see the trace), the hop's trace as reqctx keeps
+   * it for the call's outbound calls, and the accepted baggage as OpenTelemetry's {@code Baggage}.
+   */
   Context context();
 
   /**

@@ -39,15 +39,18 @@ final class InboundCallImpl implements InboundCall {
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private InboundCallImpl(
-      ServerConfig config, InboundRequest request, Decision decision, Metrics metrics, CancellableCtx scope, Span span) {
+      ServerConfig config, InboundRequest request, Decision decision, Metrics metrics, CancellableCtx scope,
+      ServerSpan serverSpan) {
     this.request = request;
     this.decision = decision;
     this.tier = config.tier();
     this.metrics = metrics;
     this.scope = scope;
-    this.span = span;
+    this.span = serverSpan.span();
     this.spans = config.spans();
-    this.context = request.parent().with(span).with(scope.ctx());
+    Context withSpan = request.parent().with(span);
+    HopTrace hop = serverSpan.hop();
+    this.context = (hop == null ? withSpan : withSpan.with(hop)).with(scope.ctx());
     Duration sent = request.inboundRemaining();
     this.callerDeadline = sent == null ? null : Deadline.after(sent, config.ticker());
     this.spanEvents = spans == SpanMode.OFF ? null : scope.ctx().onCancel(cause -> SpanAttributes.cancelled(span, cause));
@@ -101,7 +104,8 @@ final class InboundCallImpl implements InboundCall {
   /** Starts the span, opens the scope and records the arrival; undoes what it did if a step throws. */
   @SuppressWarnings("MustBeClosedChecker") // the scope is owned, and closed, by the returned call
   private static InboundCall openScope(ServerConfig config, InboundRequest request, Decision decision, Metrics metrics) {
-    Span span = startSpan(config, request, decision);
+    ServerSpan serverSpan = startSpan(config, request, decision);
+    Span span = serverSpan.span();
     CancellableCtx scope = null;
     try {
       CancellableCtx.Builder builder =
@@ -115,7 +119,7 @@ final class InboundCallImpl implements InboundCall {
       decision.budget().ifPresent(builder::budget);
       addValues(builder, request.values());
       scope = builder.open();
-      InboundCallImpl call = new InboundCallImpl(config, request, decision, metrics, scope, span);
+      InboundCallImpl call = new InboundCallImpl(config, request, decision, metrics, scope, serverSpan);
       recordArrival(config, request, decision, metrics);
       return call;
     } catch (RuntimeException | Error e) {
@@ -132,21 +136,38 @@ final class InboundCallImpl implements InboundCall {
     }
   }
 
-  private static Span startSpan(ServerConfig config, InboundRequest request, Decision decision) {
-    if (config.spans() != SpanMode.CREATE) {
+  /**
+   * The span the call runs in, and the hop's W3C trace ({@link HopTrace}): with {@link SpanMode#ENRICH}
+   * the current span (enriched) and no trace of reqctx's own; otherwise reqctx's SERVER span when a
+   * tracer made one ({@link SpanMode#CREATE} with an OpenTelemetry SDK), else reqctx's stand-in, a
+   * non-recording span with the hop's ids.
+   */
+  private static ServerSpan startSpan(ServerConfig config, InboundRequest request, Decision decision) {
+    if (config.spans() == SpanMode.ENRICH) {
       Span span = Span.fromContext(request.parent());
-      if (config.spans() == SpanMode.ENRICH) {
-        span.setAllAttributes(attributes(config, request, decision));
-      }
-      return span;
+      span.setAllAttributes(attributes(config, request, decision));
+      return new ServerSpan(span, null);
     }
-    return config.openTelemetry().getTracer(SpanAttributes.TRACER_NAME)
+    if (config.spans() == SpanMode.OFF) {
+      HopTrace hop = HopTrace.standIn(request.trace());
+      return new ServerSpan(Span.wrap(hop.span()), hop);
+    }
+    Span created = config.openTelemetry().getTracer(SpanAttributes.TRACER_NAME)
         .spanBuilder(request.method())
         .setSpanKind(SpanKind.SERVER)
         .setParent(request.parent())
         .setAllAttributes(attributes(config, request, decision))
         .startSpan();
+    HopTrace hop = HopTrace.ofServerSpan(created.getSpanContext(), request.parent(), request.trace());
+    if (!hop.standIn()) {
+      return new ServerSpan(created, hop);
+    }
+    created.end(); // no SDK made it (a no-op tracer's span): nothing to keep
+    return new ServerSpan(Span.wrap(hop.span()), hop);
   }
+
+  /** The span a call runs in and, unless another instrumentation owns the trace, the hop's trace. */
+  private record ServerSpan(Span span, @Nullable HopTrace hop) {}
 
   private static Attributes attributes(ServerConfig config, InboundRequest request, Decision decision) {
     return SpanAttributes.inbound(config.tier(), request.hops(), decision.budget(), request.callerTier());

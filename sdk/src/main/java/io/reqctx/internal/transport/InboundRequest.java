@@ -6,9 +6,11 @@ import io.reqctx.CtxKey;
 import io.reqctx.Tier;
 import io.reqctx.internal.telemetry.Metrics;
 import io.reqctx.internal.wire.AttemptNumber;
+import io.reqctx.internal.wire.Baggage;
 import io.reqctx.internal.wire.HopCount;
 import io.reqctx.internal.wire.RequestId;
 import io.reqctx.internal.wire.TierName;
+import io.reqctx.internal.wire.TraceContext;
 import io.reqctx.internal.wire.WireHeaders;
 import io.reqctx.transport.ServerConfig;
 import io.reqctx.transport.SpanMode;
@@ -31,7 +33,10 @@ import org.jspecify.annotations.Nullable;
  * @param attempt the attempt number (trusted callers only; 1 otherwise)
  * @param callerTier the caller's known tier (trusted callers only), or null
  * @param values the accepted propagated keys' decoded values, as key, value pairs
- * @param parent the context to start the SERVER span in: the caller's trace, when it is continued
+ * @param trace the caller's W3C trace when this server continues it, or null (none, invalid, not
+ *     continued, or left to another instrumentation)
+ * @param parent the context to start the SERVER span in: the current one with the caller's trace as
+ *     the remote parent and the accepted baggage
  */
 record InboundRequest(
     String method,
@@ -42,12 +47,14 @@ record InboundRequest(
     int attempt,
     @Nullable Tier callerTier,
     List<Object> values,
+    @Nullable TraceContext trace,
     Context parent) {
 
   static InboundRequest parse(
       ServerConfig config, HeaderReader headers, String method, @Nullable Duration inboundRemaining, Metrics metrics) {
     boolean trusted = config.trust() == Trust.TRUSTED;
     String requestId = headers.single(WireHeaders.REQUEST_ID);
+    TraceContext trace = trace(config, headers);
     return new InboundRequest(
         method,
         config.methodBudget(method),
@@ -57,16 +64,29 @@ record InboundRequest(
         trusted ? AttemptNumber.parse(headers.single(WireHeaders.ATTEMPT)).orElse(AttemptNumber.FIRST) : AttemptNumber.FIRST,
         trusted ? tierOf(headers.single(WireHeaders.TIER)) : null,
         values(config, headers, trusted, metrics),
-        traceParent(config, headers));
+        trace,
+        parent(config, headers, trace));
   }
 
-  /** The caller's W3C trace, read through the configured propagator, when this server continues it. */
-  private static Context traceParent(ServerConfig config, HeaderReader headers) {
-    Context current = Context.current();
+  /**
+   * The caller's W3C trace, read through the codecs, when this server continues it: not with {@link
+   * SpanMode#ENRICH} (the owning instrumentation reads it) nor with {@code continueInboundTrace(false)}.
+   */
+  private static @Nullable TraceContext trace(ServerConfig config, HeaderReader headers) {
     if (config.spans() == SpanMode.ENRICH || !config.continueInboundTrace()) {
+      return null;
+    }
+    return TraceContext.parse(headers.all(WireHeaders.TRACEPARENT), headers.all(WireHeaders.TRACESTATE));
+  }
+
+  /** The current context with the caller's trace as remote parent and its baggage, when accepted. */
+  private static Context parent(ServerConfig config, HeaderReader headers, @Nullable TraceContext trace) {
+    Context current = Context.current();
+    if (config.spans() == SpanMode.ENRICH) {
       return current;
     }
-    return config.openTelemetry().getPropagators().getTextMapPropagator().extract(current, headers, HeaderGetter.INSTANCE);
+    Baggage baggage = config.acceptBaggage() ? Baggage.parse(headers.all(WireHeaders.BAGGAGE)) : Baggage.EMPTY;
+    return HopBaggage.withReceived(HopTrace.withRemoteParent(current, trace), baggage);
   }
 
   /** The accepted keys' values; a value that does not decode is dropped and counted. */

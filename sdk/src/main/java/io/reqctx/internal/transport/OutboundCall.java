@@ -6,6 +6,8 @@ import io.reqctx.Outcome;
 import io.reqctx.Rejection;
 import io.reqctx.RequestCtx;
 import io.reqctx.transport.ClientConfig;
+import io.reqctx.transport.Egress;
+import io.reqctx.transport.SpanMode;
 import java.time.Duration;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
@@ -23,12 +25,21 @@ import org.jspecify.annotations.Nullable;
  * method budget when one is declared, and none otherwise, unless {@link
  * ClientConfig#tierCapOutsideRequests()} is set.
  *
- * <p>{@link #writeHeaders} writes {@code x-request-id}, {@code reqctx-tier} (the caller's tier),
- * {@code reqctx-hop} (the caller's hop count plus one), {@code reqctx-attempt}, one {@code
- * reqctx-key-<name>} per propagated value present (sensitive ones only when the peer is trusted) and
- * the trace through the configured propagator. It does not write a deadline header: the transport
- * sends {@link #budget()} in its own form ({@code grpc-timeout} from the call's deadline, or a budget
- * header), and nothing when the budget is empty.
+ * <p>{@link #writeHeaders} writes, to a callee of the fleet ({@link Egress#FLEET}), {@code
+ * x-request-id}, {@code reqctx-tier} (the caller's tier), {@code reqctx-hop} (the caller's hop count
+ * plus one), {@code reqctx-attempt}, one {@code reqctx-key-<name>} per propagated value present
+ * (sensitive ones only when the peer is trusted); to every callee but an {@link
+ * Egress#EXTERNAL_NONE} one, {@code traceparent}, {@code tracestate} and {@code baggage} through the
+ * W3C codecs (not with {@link SpanMode#ENRICH}, where the owning instrumentation writes them). It
+ * removes what it owns and does not send (a stale {@code tracestate}, the request id to a callee
+ * outside the fleet); the transport removes every {@code reqctx-*} header already on the request
+ * before, as that namespace is reqctx's. It does not write a deadline: the transport sends {@link
+ * #budget()} in its own form ({@code grpc-timeout} from the call's deadline, or {@link
+ * #writeBudgetHeader} on HTTP), and nothing when the budget is empty.
+ *
+ * <p>The trace a call sends: with an OpenTelemetry SDK, the CLIENT span's ids (the inbound random flag
+ * and reqctx's {@code tracestate} kept beside the span); without one, the hop's trace id with a fresh
+ * parent-id for every call, so each callee can tell its callers apart (see {@code HopTrace}).
  *
  * <pre>{@code
  * OutboundCall outbound = OutboundCall.prepare(config, Context.current(), "cache.Cache/Get");
@@ -37,7 +48,8 @@ import org.jspecify.annotations.Nullable;
  *   return failedCall(outbound.rejection().message());       // nothing sent; span already ended
  * }
  * outbound.budget().ifPresent(request::timeout);
- * outbound.writeHeaders(request.headers()::set);
+ * outbound.writeHeaders(headers);
+ * outbound.writeBudgetHeader(headers);
  * send(request).whenComplete((r, e) -> outbound.end(e == null ? Outcome.OK : Outcome.ERROR));
  * }</pre>
  *
@@ -71,8 +83,18 @@ public interface OutboundCall {
    */
   void start();
 
-  /** Writes the reqctx, request id and trace headers; starts the call first if needed. */
+  /**
+   * Writes the reqctx, request id and W3C headers the {@link ClientConfig#egress()} allows, and removes
+   * those of them it does not send; starts the call first if needed.
+   */
   void writeHeaders(HeaderWriter writer);
+
+  /**
+   * Writes the HTTP budget header {@code reqctx-budget-ms} for {@link #budget()} to a callee of the
+   * fleet, or removes it (no budget, or a callee outside the fleet: its response timeout still bounds
+   * the call locally). gRPC transports send {@code grpc-timeout} from the call's deadline instead.
+   */
+  void writeBudgetHeader(HeaderWriter writer);
 
   /** Records {@code outcome} on the CLIENT span and ends it. First call wins; nothing before {@link #start}. */
   void end(Outcome outcome);

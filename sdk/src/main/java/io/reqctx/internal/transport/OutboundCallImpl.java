@@ -3,9 +3,9 @@ package io.reqctx.internal.transport;
 import static java.util.Objects.requireNonNull;
 
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.context.Context;
-import io.opentelemetry.context.propagation.TextMapSetter;
 import io.reqctx.Callee;
 import io.reqctx.CtxKey;
 import io.reqctx.OutboundBudget;
@@ -14,9 +14,13 @@ import io.reqctx.Rejection;
 import io.reqctx.RequestCtx;
 import io.reqctx.internal.telemetry.Metrics;
 import io.reqctx.internal.wire.AttemptNumber;
+import io.reqctx.internal.wire.BudgetMillis;
 import io.reqctx.internal.wire.HopCount;
+import io.reqctx.internal.wire.TraceContext;
+import io.reqctx.internal.wire.TraceState;
 import io.reqctx.internal.wire.WireHeaders;
 import io.reqctx.transport.ClientConfig;
+import io.reqctx.transport.Egress;
 import io.reqctx.transport.SpanMode;
 import java.time.Duration;
 import java.util.Optional;
@@ -24,9 +28,6 @@ import org.jspecify.annotations.Nullable;
 
 /** Applies the outbound rules of one {@link ClientConfig} to one call. */
 final class OutboundCallImpl implements OutboundCall {
-  private static final TextMapSetter<HeaderWriter> SETTER =
-      (writer, name, value) -> requireNonNull(writer, "writer").put(name, value);
-
   private final ClientConfig config;
   private final Context parent;
   private final String method;
@@ -35,6 +36,7 @@ final class OutboundCallImpl implements OutboundCall {
   private final @Nullable Rejection rejection;
   // Guarded by this.
   private @Nullable Span span;
+  private @Nullable TraceContext trace;
   private boolean ended;
 
   private OutboundCallImpl(
@@ -149,20 +151,63 @@ final class OutboundCallImpl implements OutboundCall {
   public void writeHeaders(HeaderWriter writer) {
     requireNonNull(writer, "writer");
     start();
-    if (!ctx.requestId().isEmpty()) {
-      writer.put(WireHeaders.REQUEST_ID, ctx.requestId());
+    Egress egress = config.egress();
+    if (egress == Egress.FLEET) {
+      if (!ctx.requestId().isEmpty()) {
+        writer.put(WireHeaders.REQUEST_ID, ctx.requestId());
+      }
+      writer.put(WireHeaders.TIER, ctx.tier().name());
+      writer.put(WireHeaders.HOP, HopCount.format(ctx.hopCount() + 1));
+      writer.put(WireHeaders.ATTEMPT, AttemptNumber.format(ctx.outgoingAttempt()));
+      ctx.forEachValue((key, value) -> writeValue(writer, key, value));
+    } else {
+      writer.remove(WireHeaders.REQUEST_ID); // a callee outside the fleet never learns the request id
     }
-    writer.put(WireHeaders.TIER, ctx.tier().name());
-    writer.put(WireHeaders.HOP, HopCount.format(ctx.hopCount() + 1));
-    writer.put(WireHeaders.ATTEMPT, AttemptNumber.format(ctx.outgoingAttempt()));
-    ctx.forEachValue((key, value) -> writeValue(writer, key, value));
-    if (config.spans() != SpanMode.ENRICH) { // in ENRICH mode the owning instrumentation injects the trace
-      config.openTelemetry().getPropagators().getTextMapPropagator().inject(parent.with(startedSpan()), writer, SETTER);
+    if (config.spans() != SpanMode.ENRICH) { // in ENRICH mode the owning instrumentation writes the trace
+      boolean send = egress != Egress.EXTERNAL_NONE;
+      TraceContext sent = send ? trace() : null;
+      putOrRemove(writer, WireHeaders.TRACEPARENT, sent == null ? null : sent.traceParent().encode());
+      putOrRemove(writer, WireHeaders.TRACESTATE,
+          sent == null ? null : sent.tracestateHeader(TraceState.DEFAULT_PROPAGATION_LIMIT));
+      putOrRemove(writer, WireHeaders.BAGGAGE, send ? HopBaggage.header(parent) : null);
     }
   }
 
-  private synchronized Span startedSpan() {
-    return requireNonNull(span, "span");
+  @Override
+  public void writeBudgetHeader(HeaderWriter writer) {
+    requireNonNull(writer, "writer");
+    Optional<Duration> budget = budget();
+    if (budget.isPresent() && config.egress() == Egress.FLEET) {
+      writer.put(WireHeaders.BUDGET_MS, BudgetMillis.format(budget.get().toMillis()));
+    } else {
+      writer.remove(WireHeaders.BUDGET_MS);
+    }
+  }
+
+  private static void putOrRemove(HeaderWriter writer, String name, @Nullable String value) {
+    if (value == null) {
+      writer.remove(name);
+    } else {
+      writer.put(name, value);
+    }
+  }
+
+  /**
+   * The trace this call sends, chosen once the span started: the ids of the span an SDK made for it
+   * ({@link SpanMode#CREATE}) or of the application's current span ({@link SpanMode#OFF}); without
+   * one, the hop's trace with a fresh parent-id ({@link HopTrace#forCall}).
+   */
+  synchronized TraceContext trace() {
+    TraceContext chosen = trace;
+    if (chosen == null) {
+      SpanContext candidate = requireNonNull(span, "span").getSpanContext();
+      boolean fromSdk = config.spans() == SpanMode.CREATE
+          ? HopTrace.isNewSpan(candidate, parent)
+          : HopTrace.isSdkSpan(candidate, parent);
+      chosen = HopTrace.forCall(parent, ctx, fromSdk ? candidate : null);
+      trace = chosen;
+    }
+    return chosen;
   }
 
   @SuppressWarnings("unchecked")

@@ -125,13 +125,24 @@ public record Baggage(List<Entry> entries) {
 
   /** The decoded value of the first entry with {@code key}, or null. */
   public @Nullable String get(String key) {
+    Entry entry = entry(key);
+    return entry == null ? null : entry.decodedValue();
+  }
+
+  /** The first entry with {@code key}, or null. */
+  public @Nullable Entry entry(String key) {
     requireNonNull(key, "key");
     for (Entry entry : entries) {
       if (entry.key().equals(key)) {
-        return entry.decodedValue();
+        return entry;
       }
     }
     return null;
+  }
+
+  /** True when {@code key} can be a baggage key: an RFC 9110 token. */
+  public static boolean isValidKey(String key) {
+    return isToken(requireNonNull(key, "key"));
   }
 
   /** True when there are no entries (then the header should not be sent at all). */
@@ -290,6 +301,33 @@ public record Baggage(List<Entry> entries) {
           key, PercentEncoding.encode(text, c -> isBaggageOctet(c) && c != '%'), List.of());
     }
 
+    /**
+     * An entry for {@code text}, percent-encoded as {@link #of(String, String)} does, with the
+     * properties {@code encodedProperties} gives as they travel ({@code "p1;p2=x"}, what follows the
+     * value's {@code ;}); properties that break the grammar are left out, the entry is kept.
+     *
+     * @throws IllegalArgumentException if {@code key} is not a token
+     */
+    public static Entry of(String key, String text, String encodedProperties) {
+      Entry plain = of(key, text);
+      requireNonNull(encodedProperties, "encodedProperties");
+      String member = "p=;" + encodedProperties;
+      Entry parsed = parseEntry(member, 0, Ows.skipTrailing(member, 0, member.length()));
+      return parsed == null || parsed.properties().isEmpty()
+          ? plain
+          : new Entry(plain.key(), plain.value(), parsed.properties());
+    }
+
+    /** The properties as they travel, joined with {@code ;} ({@code "p1;p2=x"}); empty when none. */
+    public String encodedProperties() {
+      if (properties.isEmpty()) {
+        return "";
+      }
+      StringBuilder out = new StringBuilder();
+      appendProperties(out);
+      return out.substring(1);
+    }
+
     /** The value decoded from percent-encoded UTF-8 (U+FFFD for bytes that are not UTF-8). */
     public String decodedValue() {
       return requireNonNull(
@@ -305,6 +343,10 @@ public record Baggage(List<Entry> entries) {
 
     void appendTo(StringBuilder out) {
       out.append(key).append('=').append(value);
+      appendProperties(out);
+    }
+
+    private void appendProperties(StringBuilder out) {
       for (Property property : properties) {
         out.append(';').append(property.key());
         if (property.value() != null) {

@@ -27,11 +27,6 @@ class MetricsRetentionTest {
     public List<String> all(String name) {
       return List.of();
     }
-
-    @Override
-    public Iterable<String> names() {
-      return List.of();
-    }
   };
 
   @Test

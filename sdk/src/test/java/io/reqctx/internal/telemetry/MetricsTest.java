@@ -53,11 +53,6 @@ class MetricsTest {
         String v = values.get(name);
         return v == null ? List.of() : List.of(v);
       }
-
-      @Override
-      public Iterable<String> names() {
-        return values.keySet();
-      }
     };
   }
 

@@ -45,11 +45,6 @@ class InboundCallTest {
       public List<String> all(String name) {
         return values.getOrDefault(name, List.of());
       }
-
-      @Override
-      public Iterable<String> names() {
-        return values.keySet();
-      }
     };
   }
 

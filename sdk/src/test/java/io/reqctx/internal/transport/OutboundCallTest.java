@@ -42,6 +42,21 @@ class OutboundCallTest {
       .build();
   final FakeTicker ticker = new FakeTicker();
 
+  /** A writer that records into {@code headers}, as a transport's adapter writes a request. */
+  static HeaderWriter writer(Map<String, String> headers) {
+    return new HeaderWriter() {
+      @Override
+      public void put(String name, String value) {
+        headers.put(name, value);
+      }
+
+      @Override
+      public void remove(String name) {
+        headers.remove(name);
+      }
+    };
+  }
+
   @MustBeClosed
   CancellableCtx scope(Duration budget) {
     return CancellableCtx.newRoot(Tier.SERVICE).ticker(ticker).budget(budget).requestId("req-9").hopCount(2)
@@ -57,7 +72,7 @@ class OutboundCallTest {
           Context.root().with(scope.ctx()), "cache/Get");
       assertThat(call.rejection()).isNull();
       assertThat(call.budget()).contains(Duration.ofMillis(800));
-      call.writeHeaders(written::put);
+      call.writeHeaders(writer(written));
       call.end(Outcome.OK);
       call.end(Outcome.ERROR);
     }
@@ -75,7 +90,7 @@ class OutboundCallTest {
     Map<String, String> written = new LinkedHashMap<>();
     try (CancellableCtx scope = scope(Duration.ofSeconds(2))) {
       OutboundCall.prepare(ClientConfig.builder(Tier.CACHE).openTelemetry(otel).build(),
-          Context.root().with(scope.ctx()), "cache/Get").writeHeaders(written::put);
+          Context.root().with(scope.ctx()), "cache/Get").writeHeaders(writer(written));
     }
     assertThat(written).containsKey("reqctx-key-tenant").doesNotContainKey("reqctx-key-secret");
   }
@@ -113,7 +128,7 @@ class OutboundCallTest {
     Map<String, String> written = new LinkedHashMap<>();
     OutboundCall call = OutboundCall.prepare(
         ClientConfig.builder(Tier.CACHE).openTelemetry(otel).spans(SpanMode.OFF).build(), Context.root(), "cache/Get");
-    call.writeHeaders(written::put);
+    call.writeHeaders(writer(written));
     call.end(Outcome.OK);
     assertThat(call.verdict()).isInstanceOf(OutboundBudget.SendWithoutDeadline.class);
     assertThat(call.budget()).isEmpty();
@@ -175,7 +190,7 @@ class OutboundCallTest {
     for (String method : new String[] {"svc/Cap", "svc/Budget"}) {
       OutboundCall call = OutboundCall.prepare(config, Context.root(), method);
       Map<String, String> written = new LinkedHashMap<>();
-      call.writeHeaders(written::put);
+      call.writeHeaders(writer(written));
       call.end(Outcome.OK);
       assertThat(call.budget()).hasValueSatisfying(budget -> assertThat(budget).isEqualTo(Duration.ofDays(36_500)));
     }
@@ -191,9 +206,9 @@ class OutboundCallTest {
     try (CancellableCtx scope = CancellableCtx.newRoot(Tier.SERVICE).ticker(ticker).budget(Duration.ofSeconds(2))
         .inboundAttempt(3).open()) {
       ClientConfig config = ClientConfig.builder(Tier.CACHE).openTelemetry(otel).spans(SpanMode.OFF).build();
-      OutboundCall.prepare(config, Context.root().with(scope.ctx()), "cache/Get").writeHeaders(first::put);
+      OutboundCall.prepare(config, Context.root().with(scope.ctx()), "cache/Get").writeHeaders(writer(first));
       OutboundCall.prepare(config, Context.root().with(scope.ctx().withOutgoingAttempt(2)), "cache/Get")
-          .writeHeaders(retried::put);
+          .writeHeaders(writer(retried));
     }
     assertThat(first).containsEntry("reqctx-attempt", "1");
     assertThat(retried).containsEntry("reqctx-attempt", "2");

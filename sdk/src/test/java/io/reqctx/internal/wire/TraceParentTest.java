@@ -10,15 +10,15 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.FieldSource;
 
 /** Vectors mostly from the W3C trace-context test suite (test/test.py), plus Level 2 flags. */
 @ExtendWith(StrictLeakExtension.class)
 class TraceParentTest {
 
-  private static final String TRACE_ID = "12345678901234567890123456789012";
-  private static final String PARENT_ID = "1234567890123456";
-  private static final String VALID = "00-" + TRACE_ID + "-" + PARENT_ID + "-01";
+  private static final String TRACE_ID = W3cVectors.TRACE_ID;
+  private static final String PARENT_ID = W3cVectors.PARENT_ID;
+  private static final String VALID = W3cVectors.VALID;
 
   @Test
   void readsTheSpecExample() {
@@ -35,8 +35,7 @@ class TraceParentTest {
   }
 
   @ParameterizedTest(name = "\"{0}\" is read despite its whitespace")
-  @ValueSource(
-      strings = {" " + VALID, "\t" + VALID, VALID + " ", VALID + "\t", "\t " + VALID + " \t"})
+  @FieldSource("io.reqctx.internal.wire.W3cVectors#TRACEPARENT_OWS")
   void optionalWhitespaceAroundTheValueIsIgnored(String header) {
     TraceParent parsed = TraceParent.parse(header);
 
@@ -46,13 +45,7 @@ class TraceParentTest {
   }
 
   @ParameterizedTest(name = "\"{0}\" is read as a future version")
-  @ValueSource(
-      strings = {
-        "cc-" + TRACE_ID + "-" + PARENT_ID + "-01",
-        "cc-" + TRACE_ID + "-" + PARENT_ID + "-01-what-the-future-will-be-like",
-        "01-" + TRACE_ID + "-" + PARENT_ID + "-01",
-        "fe-" + TRACE_ID + "-" + PARENT_ID + "-01-",
-      })
+  @FieldSource("io.reqctx.internal.wire.W3cVectors#TRACEPARENT_FUTURE")
   void higherVersionsAreReadAndDowngradedToVersion00(String header) {
     TraceParent parsed = TraceParent.parse(header);
 
@@ -63,52 +56,7 @@ class TraceParentTest {
   }
 
   @ParameterizedTest(name = "\"{0}\" is invalid")
-  @ValueSource(
-      strings = {
-        // version 00 is exactly 55 characters
-        VALID + ".",
-        VALID + "-what-the-future-will-be-like",
-        // a higher version continues with "-" after the flags, and has at least 55 characters
-        "cc-" + TRACE_ID + "-" + PARENT_ID + "-01.what-the-future-will-be-like",
-        "cc-" + TRACE_ID + "-" + PARENT_ID + "-1",
-        // version
-        "ff-" + TRACE_ID + "-" + PARENT_ID + "-01",
-        ".0-" + TRACE_ID + "-" + PARENT_ID + "-01",
-        "0.-" + TRACE_ID + "-" + PARENT_ID + "-01",
-        "000-" + TRACE_ID + "-" + PARENT_ID + "-01",
-        "0000-" + TRACE_ID + "-" + PARENT_ID + "-01",
-        "0-" + TRACE_ID + "-" + PARENT_ID + "-01",
-        "0A-" + TRACE_ID + "-" + PARENT_ID + "-01",
-        // trace id
-        "00-00000000000000000000000000000000-" + PARENT_ID + "-01",
-        "00-.2345678901234567890123456789012-" + PARENT_ID + "-01",
-        "00-1234567890123456789012345678901.-" + PARENT_ID + "-01",
-        "00-123456789012345678901234567890123-" + PARENT_ID + "-01",
-        "00-1234567890123456789012345678901-" + PARENT_ID + "-01",
-        "00-4BF92F3577B34DA6A3CE929D0E0E4736-" + PARENT_ID + "-01",
-        // parent id
-        "00-" + TRACE_ID + "-0000000000000000-01",
-        "00-" + TRACE_ID + "-.234567890123456-01",
-        "00-" + TRACE_ID + "-123456789012345.-01",
-        "00-" + TRACE_ID + "-12345678901234567-01",
-        "00-" + TRACE_ID + "-123456789012345-01",
-        "00-" + TRACE_ID + "-00F067AA0BA902B7-01",
-        // flags
-        "00-" + TRACE_ID + "-" + PARENT_ID + "-.0",
-        "00-" + TRACE_ID + "-" + PARENT_ID + "-0.",
-        "00-" + TRACE_ID + "-" + PARENT_ID + "-001",
-        "00-" + TRACE_ID + "-" + PARENT_ID + "-1",
-        "00-" + TRACE_ID + "-" + PARENT_ID + "-0A",
-        // separators, whitespace that is not OWS, emptiness
-        "00_" + TRACE_ID + "-" + PARENT_ID + "-01",
-        "00-" + TRACE_ID + "_" + PARENT_ID + "-01",
-        "00-" + TRACE_ID + "-" + PARENT_ID + "_01",
-        "\r\n" + VALID,
-        VALID + "\n",
-        "\u00A0" + VALID,
-        "",
-        " \t ",
-      })
+  @FieldSource("io.reqctx.internal.wire.W3cVectors#TRACEPARENT_INVALID")
   void invalidValuesAreRejected(String header) {
     assertThat(TraceParent.parse(header)).isNull();
   }
@@ -147,16 +95,14 @@ class TraceParentTest {
     assertThat(next.encode()).startsWith("00-" + TRACE_ID + "-").endsWith("-02");
   }
 
-  @ParameterizedTest(name = "flags {0} are sent as {1}")
-  @org.junit.jupiter.params.provider.CsvSource({
-    "00, 00", "01, 01", "02, 02", "03, 03", "04, 00", "09, 01", "fe, 02", "ff, 03"
-  })
-  void undefinedFlagsAreReadButSentAsZero(String received, String sent) {
-    TraceParent parsed = TraceParent.parse("00-" + TRACE_ID + "-" + PARENT_ID + "-" + received);
+  @ParameterizedTest(name = "{0}")
+  @FieldSource("io.reqctx.internal.wire.W3cVectors#FLAGS")
+  void undefinedFlagsAreReadButSentAsZero(W3cVectors.Flags flags) {
+    TraceParent parsed = TraceParent.parse("00-" + TRACE_ID + "-" + PARENT_ID + "-" + flags.received());
 
     assertThat(parsed).isNotNull();
-    assertThat(parsed.flags()).isEqualTo(Integer.parseInt(received, 16));
-    assertThat(parsed.encode()).endsWith("-" + sent);
+    assertThat(parsed.flags()).isEqualTo(Integer.parseInt(flags.received(), 16));
+    assertThat(parsed.encode()).endsWith("-" + flags.sent());
   }
 
   @Test
