@@ -2,7 +2,9 @@ package io.reqctx.transport;
 
 /**
  * What reqctx does with spans. Use {@link #ENRICH} when OpenTelemetry's own gRPC or Armeria
- * instrumentation is installed, so each hop keeps one server span and one client span.
+ * instrumentation is installed, so each hop keeps one server span and one client span. Under
+ * OpenTelemetry's Java agent that is the default: a config that does not choose enriches the agent's
+ * spans.
  *
  * <pre>{@code
  * ServerConfig.builder(Tier.SERVICE, Trust.TRUSTED).spans(SpanMode.ENRICH).build();
@@ -11,7 +13,7 @@ package io.reqctx.transport;
 public enum SpanMode {
   /**
    * reqctx creates the SERVER span of each inbound call and the CLIENT span of each outgoing call, and
-   * extracts and injects the W3C trace context itself (the default).
+   * extracts and injects the W3C trace context itself (the default without OpenTelemetry's Java agent).
    */
   CREATE,
   /**
