@@ -19,7 +19,8 @@ import java.util.Map;
  * their order id's request number.
  */
 final class RecentWaterfalls implements HttpService {
-  static final String ROUTE = "prefix:/waterfalls";
+  static final String INDEX = "/waterfalls";
+  static final String PAGES = "prefix:/waterfalls/";
   static final int KEPT = 50;
 
   private record Entry(String title, List<Hop> hops) {}
@@ -41,7 +42,7 @@ final class RecentWaterfalls implements HttpService {
 
   @Override
   public HttpResponse serve(ServiceRequestContext ctx, HttpRequest req) {
-    String rest = ctx.mappedPath().replaceFirst("^/+", "");
+    String rest = ctx.path().substring(INDEX.length()).replaceFirst("^/+", "");
     if (rest.isEmpty()) {
       return HttpResponse.of(HttpStatus.OK, MediaType.HTML_UTF_8, index());
     }

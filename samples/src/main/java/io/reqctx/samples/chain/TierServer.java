@@ -187,7 +187,8 @@ public final class TierServer implements AutoCloseable {
     Server server = Server.builder()
         .http(address)
         .service(GatewayService.ROUTE, gateway)
-        .service(RecentWaterfalls.ROUTE, waterfalls)
+        .service(RecentWaterfalls.INDEX, waterfalls)
+        .service(RecentWaterfalls.PAGES, waterfalls)
         .gracefulShutdownTimeout(Duration.ZERO, Duration.ZERO)
         .build();
     server.start().join();

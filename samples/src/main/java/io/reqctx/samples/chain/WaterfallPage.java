@@ -16,8 +16,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Each bar starts where its hop started: {@link Row#startMs()} from the first hop's start when it is
  * known (the demo measures it, all tiers run in one JVM), else at 0, the hop's own arrival (the
- * gateway knows only durations). When the page has loaded, a small inline script measures the drawn
- * bars and writes their widths in pixels on each row ({@code data-drawn-elapsed-px}) and {@code
+ * gateway knows only durations). When the browser reaches the end of the page, a small inline script
+ * measures the drawn bars and writes their widths in pixels on each row ({@code data-drawn-elapsed-px}) and {@code
  * data-rendered="true"} on the body, so a browser test can check what was really laid out.
  *
  * <pre>{@code
@@ -95,12 +95,14 @@ public final class WaterfallPage {
     if (verdict != null) {
       html.append("<p class=\"verdict\">").append(escape(verdict)).append("</p>\n");
     }
-    html.append("<script>\nwindow.addEventListener('load', function () {\n")
-        .append("  document.querySelectorAll('g.hop').forEach(function (g) {\n")
-        .append("    ['received', 'sent', 'elapsed'].forEach(function (kind) {\n")
-        .append("      var bar = g.querySelector('rect.' + kind);\n")
-        .append("      g.setAttribute('data-drawn-' + kind + '-px', bar ? bar.getBoundingClientRect().width.toFixed(1) : '0');\n")
-        .append("    });\n  });\n  document.body.setAttribute('data-rendered', 'true');\n});\n</script>\n")
+    // Runs as the parser reaches it, before the load event: every element above exists, and
+    // getBoundingClientRect() makes the browser lay them out.
+    html.append("<script>\n")
+        .append("document.querySelectorAll('g.hop').forEach(function (g) {\n")
+        .append("  ['received', 'sent', 'elapsed'].forEach(function (kind) {\n")
+        .append("    var bar = g.querySelector('rect.' + kind);\n")
+        .append("    g.setAttribute('data-drawn-' + kind + '-px', bar ? bar.getBoundingClientRect().width.toFixed(1) : '0');\n")
+        .append("  });\n});\ndocument.body.setAttribute('data-rendered', 'true');\n</script>\n")
         .append("</body></html>\n");
     return html.toString();
   }
