@@ -26,7 +26,9 @@ if [ ! -f "$samples" ]; then
 fi
 
 port="$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-QUERY_PORT="$port" java -Xmx512m -jar "$jar" --server.address=127.0.0.1 >"$work/zipkin.log" 2>&1 &
+# Armeria (Zipkin's server) listens on loopback only: its port list names the address.
+java -Xmx512m -jar "$jar" "--armeria.ports[0].ip=127.0.0.1" "--armeria.ports[0].port=$port" \
+  "--armeria.ports[0].protocols[0]=http" >"$work/zipkin.log" 2>&1 &
 zipkin_pid=$!
 trap 'kill "$zipkin_pid" 2>/dev/null || true; wait "$zipkin_pid" 2>/dev/null || true' EXIT
 base="http://127.0.0.1:$port"
@@ -37,8 +39,15 @@ for _ in $(seq 1 240); do
 done
 curl -sf "$base/health" >/dev/null || { echo "zipkin did not answer on $base within 120 s; see $work/zipkin.log" >&2; exit 1; }
 echo "zipkin $version on $base"
+if grep -q 'Serving HTTP at /\[0:0:0:0\|Serving HTTP at /0\.0\.0\.0' "$work/zipkin.log"; then
+  echo "zipkin listens on every address, not loopback only; see $work/zipkin.log" >&2; exit 1
+fi
 
-java -jar "$samples" demo --zipkin "$base" --html "$work/pages" | tee "$work/demo.out"
+# The demo's verdicts are timing claims (a loaded machine can miss one); this script checks the traces.
+demo_rc=0
+java -jar "$samples" demo --zipkin "$base" --html "$work/pages" >"$work/demo.out" 2>&1 || demo_rc=$?
+cat "$work/demo.out"
+if [ "$demo_rc" != 0 ]; then echo "(the demo exited $demo_rc: a verdict did not hold; the traces are checked all the same)"; fi
 
 "$python" - "$base" "$work" <<'PY'
 import json, re, sys, time, urllib.request
@@ -54,9 +63,10 @@ for line in open(f"{work}/demo.out"):
     if m:
         current = m.group(1); scenarios[current] = []
         continue
-    m = re.match(r"\s{3}(\S+)\s+(\w+)\s+\d+\s+\S+\s+\S+\s+\d+\s+(\w+)\s+([0-9a-f]{8}|-)", line)
-    if current and m and m.group(1) != "service":
-        scenarios[current].append(m.group(4))
+    # service (may hold spaces), tier, cap, received, sent, elapsed, outcome, trace prefix
+    m = re.match(r"\s{3}(.+?)\s+(\w+)\s+\d+\s+(\S+)\s+(\S+)\s+\d+\s+([A-Z_]+)\s+([0-9a-f]{8}|-)", line)
+    if current and m:
+        scenarios[current].append(m.group(6))
 
 def get(path):
     with urllib.request.urlopen(base + path, timeout=30) as r:

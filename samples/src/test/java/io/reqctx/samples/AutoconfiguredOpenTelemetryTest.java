@@ -29,6 +29,11 @@ import io.reqctx.transport.ClientConfig;
 import io.reqctx.transport.ServerConfig;
 import io.reqctx.transport.Trust;
 import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -42,19 +47,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The README's quick start: OpenTelemetry set up by {@code opentelemetry-sdk-extension-autoconfigure}
  * from {@code otel.*} settings alone, and reqctx configs built without {@code .openTelemetry(...)} trace
- * through it. The exporter is a test one chosen by name ({@code otel.traces.exporter}), as a service
- * would choose {@code otlp} or {@code zipkin}.
+ * through it. The span exporter is a test one chosen by name ({@code otel.traces.exporter}), as a
+ * service would choose {@code otlp} or {@code zipkin}; metrics go to OpenTelemetry's Prometheus exporter,
+ * as the README's quick start sets them up.
  */
 @ExtendWith(StrictLeakExtension.class)
 class AutoconfiguredOpenTelemetryTest {
   static final InMemorySpanExporter SPANS = InMemorySpanExporter.create();
-  private static final Map<String, String> SETTINGS = Map.of(
-      "otel.java.global-autoconfigure.enabled", "true",
-      "otel.service.name", "autoconfigured-order",
-      "otel.traces.exporter", "reqctx-test-memory",
-      "otel.metrics.exporter", "none",
-      "otel.logs.exporter", "none",
-      "otel.bsp.schedule.delay", "20");
+  private Map<String, String> settings = Map.of();
+  private int metricsPort;
 
   /** The test's exporter, found by autoconfigure through {@code META-INF/services}. */
   public static final class MemoryExporterProvider implements ConfigurableSpanExporterProvider {
@@ -70,15 +71,27 @@ class AutoconfiguredOpenTelemetryTest {
   }
 
   @BeforeEach
-  void configureAsAServiceWould() {
+  void configureAsAServiceWould() throws Exception {
     GlobalOpenTelemetry.resetForTest();
     SPANS.reset();
-    SETTINGS.forEach(System::setProperty);
+    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      metricsPort = free.getLocalPort();
+    }
+    settings = Map.of(
+        "otel.java.global-autoconfigure.enabled", "true",
+        "otel.service.name", "autoconfigured-order",
+        "otel.traces.exporter", "reqctx-test-memory",
+        "otel.metrics.exporter", "prometheus",
+        "otel.exporter.prometheus.host", "127.0.0.1",
+        "otel.exporter.prometheus.port", Integer.toString(metricsPort),
+        "otel.logs.exporter", "none",
+        "otel.bsp.schedule.delay", "20");
+    settings.forEach(System::setProperty);
   }
 
   @AfterEach
   void forget() {
-    SETTINGS.keySet().forEach(System::clearProperty);
+    settings.keySet().forEach(System::clearProperty);
     GlobalOpenTelemetry.resetForTest();
   }
 
@@ -122,5 +135,14 @@ class AutoconfiguredOpenTelemetryTest {
     assertThat(serverSpan.getResource().getAttribute(AttributeKey.stringKey("service.name")))
         .isEqualTo("autoconfigured-order");
     assertThat(GlobalOpenTelemetry.isSet()).isTrue();
+
+    // OTEL_METRICS_EXPORTER=prometheus: reqctx's metrics are scraped where the settings put them.
+    HttpResponse<String> scrape = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/metrics"))
+            .timeout(Duration.ofSeconds(30)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(scrape.statusCode()).isEqualTo(200);
+    assertThat(scrape.body())
+        .containsPattern("(?m)^reqctx_budget_at_arrival_milliseconds_count\\{[^}]*reqctx_tier=\"cache\"[^}]*\\} 1(\\.0)?$");
   }
 }
