@@ -20,7 +20,7 @@ if [ ! -f "$jar" ]; then
   mvn -B -q -f "$root/pom.xml" -N org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
     "-Dartifact=io.zipkin:zipkin-server:$version:jar:exec" "-DoutputDirectory=$work"
 fi
-samples="$root/samples/target/reqctx-samples.jar"
+samples="${REQCTX_SAMPLES_JAR:-$root/samples/target/reqctx-samples.jar}"
 if [ ! -f "$samples" ]; then
   mvn -B -q -f "$root/pom.xml" -pl samples -am package -DskipTests
 fi
