@@ -15,19 +15,19 @@ import java.util.Map;
 /**
  * The gateway's last {@value #KEPT} answered requests as waterfall pages: {@code GET /waterfalls}
  * lists them (newest first) and {@code GET /waterfalls/{traceId}} is one request's {@link
- * WaterfallPage}. Requests without a trace id (none without reqctx or OpenTelemetry) are kept under
- * their order id's request number.
+ * WaterfallPage}. Requests without a trace id (the baseline without reqctx has none) are kept as
+ * {@code request-1}, {@code request-2}, ...
  */
 final class RecentWaterfalls implements HttpService {
   static final String INDEX = "/waterfalls";
   static final String PAGES = "prefix:/waterfalls/";
   static final int KEPT = 50;
 
-  private record Entry(String title, List<Hop> hops) {}
+  private record Page(String title, List<Hop> hops) {}
 
-  private final Map<String, Entry> recent = new LinkedHashMap<>(KEPT * 2, 0.75f, false) {
+  private final Map<String, Page> recent = new LinkedHashMap<>(KEPT * 2, 0.75f, false) {
     @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Entry> eldest) {
+    protected boolean removeEldestEntry(Map.Entry<String, Page> eldest) {
       return size() > KEPT;
     }
   };
@@ -37,7 +37,7 @@ final class RecentWaterfalls implements HttpService {
   synchronized void add(String traceId, String title, List<Hop> hops) {
     String id = traceId.isEmpty() ? "request-" + ++unnamed : traceId;
     recent.remove(id);
-    recent.put(id, new Entry(title, List.copyOf(hops)));
+    recent.put(id, new Page(title, List.copyOf(hops)));
   }
 
   @Override
@@ -46,7 +46,7 @@ final class RecentWaterfalls implements HttpService {
     if (rest.isEmpty()) {
       return HttpResponse.of(HttpStatus.OK, MediaType.HTML_UTF_8, index());
     }
-    Entry entry;
+    Page entry;
     synchronized (this) {
       entry = recent.get(rest);
     }
@@ -61,7 +61,7 @@ final class RecentWaterfalls implements HttpService {
   }
 
   private String index() {
-    List<Map.Entry<String, Entry>> entries;
+    List<Map.Entry<String, Page>> entries;
     synchronized (this) {
       entries = new ArrayList<>(recent.entrySet());
     }
