@@ -22,6 +22,12 @@ final class Attachments {
   static final String SPAN_ID = "span_id";
   static final String REQUEST_ID = "request_id";
   private static final boolean MDC_ENABLED = !"false".equals(System.getProperty("reqctx.mdc"));
+  /**
+   * Whether {@link Context#current()} returns the very context that was made current. OpenTelemetry's
+   * Java agent bridges the application's contexts to its own and hands out a new wrapper on every
+   * call; there the order of closes is judged by the ctx and span the current context holds.
+   */
+  private static final boolean CURRENT_IS_IDENTICAL = currentIsIdentical();
 
   private Attachments() {}
 
@@ -97,7 +103,7 @@ final class Attachments {
       if (watch != null) {
         watch.done();
       }
-      if (Context.current() != attached) {
+      if (!isCurrent(attached)) {
         RequestCtx ctx = RequestCtx.fromContext(attached);
         LeakDetection.report(new LeakReport(LeakReport.Kind.ATTACH_CLOSED_OUT_OF_ORDER, describe(ctx), site),
             CtxObservers.scopeObserverOf(ctx));
@@ -108,6 +114,24 @@ final class Attachments {
         restore(SPAN_ID, previousSpanId);
         restore(REQUEST_ID, previousRequestId);
       }
+    }
+  }
+
+  private static boolean isCurrent(Context attached) {
+    Context current = Context.current();
+    if (current == attached) {
+      return true;
+    }
+    return !CURRENT_IS_IDENTICAL
+        && RequestCtx.fromContext(current) == RequestCtx.fromContext(attached)
+        && Span.fromContext(current).getSpanContext().equals(Span.fromContext(attached).getSpanContext());
+  }
+
+  @SuppressWarnings("MustBeClosedChecker") // closed by the try
+  private static boolean currentIsIdentical() {
+    Context probe = Context.current().with(RequestCtx.root());
+    try (Scope ignored = probe.makeCurrent()) {
+      return Context.current() == probe;
     }
   }
 

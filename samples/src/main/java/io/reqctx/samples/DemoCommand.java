@@ -9,6 +9,8 @@ import io.reqctx.samples.demo.Scenarios;
 import io.reqctx.samples.demo.Waterfall;
 import java.io.PrintWriter;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -20,8 +22,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code demo}: starts the chain (and the baseline chain without reqctx) in this JVM on loopback
- * ports, runs the scenarios, prints each as a waterfall with its verdict, and exits 0 when every
- * verdict holds, 1 otherwise.
+ * ports, runs the scenarios, prints each as a waterfall with its verdict (and writes it as an HTML
+ * page), and exits 0 when every verdict holds, 1 otherwise.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = "Run the scenarios against the four tiers started in this JVM and print their waterfalls.")
@@ -39,19 +41,30 @@ final class DemoCommand implements Callable<Integer> {
       description = "Run the scenarios with a Node inventory and a Python cache (install them first with samples/polyglot/install.sh).")
   boolean polyglot;
 
-  @Option(names = "--otlp-endpoint", paramLabel = "<url>",
+  @Option(names = {"--otlp", "--otlp-endpoint"}, paramLabel = "<url>",
       description = "Also export spans over OTLP/HTTP, e.g. http://localhost:4318/v1/traces.")
   @Nullable URI otlpEndpoint;
+
+  @Option(names = "--zipkin", paramLabel = "<url>",
+      description = "Also export spans to a Zipkin server, e.g. http://127.0.0.1:9411 (or its /api/v2/spans URL).")
+  @Nullable URI zipkin;
+
+  @Option(names = "--html", paramLabel = "<dir>", defaultValue = "reqctx-waterfalls",
+      description = "Write each scenario's waterfall as an HTML page into this directory (default: ${DEFAULT-VALUE}).")
+  Path htmlDir = Path.of("reqctx-waterfalls");
 
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec().commandLine().getOut();
+    Files.createDirectories(htmlDir);
     List<Scenario> scenarios = !only.isEmpty() ? only : polyglot ? Scenario.polyglot() : Scenario.standard();
     boolean allPassed = true;
     // The budget file first: the tiers are configured from it.
     out.println("budget file " + SampleFleet.RESOURCE + " (reqctx-budgets lint):");
     out.print(SampleFleet.lint().render(ReportFormat.TEXT).indent(2));
-    try (Telemetry telemetry = Telemetry.create(otlpEndpoint, null);
+    Telemetry.Exporters exporters =
+        new Telemetry.Exporters(otlpEndpoint, zipkin == null ? null : Telemetry.Exporters.zipkinSpans(zipkin), null);
+    try (Telemetry telemetry = Telemetry.create(exporters, null);
         Scenarios runner = Scenarios.start(telemetry)) {
       out.println("reqctx demo: gateway (HTTP, edge) -> order -> inventory -> cache (gRPC), on " + runner.gatewayUri());
       out.println("budgets in ms; received = budget at arrival, sent = budget put on the call to the next hop");
@@ -59,6 +72,9 @@ final class DemoCommand implements Callable<Integer> {
       for (Scenario scenario : scenarios) {
         ScenarioResult result = runner.run(scenario);
         out.print(Waterfall.render(result));
+        Path page = htmlDir.resolve(scenario.cliName() + ".html");
+        Files.writeString(page, Waterfall.page(result));
+        out.println("   page " + page.toAbsolutePath().normalize());
         out.println();
         out.flush();
         allPassed &= result.passed();

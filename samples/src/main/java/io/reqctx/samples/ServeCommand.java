@@ -22,7 +22,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code serve}: runs one tier on {@code 127.0.0.1:<port>} pointing at its downstream, until the
  * process is stopped. Prints {@code reqctx-samples <role> listening on 127.0.0.1:<port>} once it
- * listens, then one line per finished hop and one per finished trace part.
+ * listens (after the lines saying where its metrics and, for the gateway, its waterfall pages are), then
+ * one line per finished hop and one per finished trace part.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
     description = "Run one tier of the chain until stopped (SIGTERM / Ctrl-C).")
@@ -42,9 +43,17 @@ final class ServeCommand implements Callable<Integer> {
       description = "The tier below (gateway -> order -> inventory -> cache); not for the cache.")
   @Nullable String downstream;
 
-  @Option(names = "--otlp-endpoint", paramLabel = "<url>",
+  @Option(names = {"--otlp", "--otlp-endpoint"}, paramLabel = "<url>",
       description = "Also export spans over OTLP/HTTP, e.g. http://localhost:4318/v1/traces.")
   @Nullable URI otlpEndpoint;
+
+  @Option(names = "--zipkin", paramLabel = "<url>",
+      description = "Also export spans to a Zipkin server, e.g. http://127.0.0.1:9411 (or its /api/v2/spans URL).")
+  @Nullable URI zipkin;
+
+  @Option(names = "--metrics-port", paramLabel = "<port>",
+      description = "Serve reqctx's and the JVM's metrics at http://127.0.0.1:<port>/metrics (Prometheus text; 0: any free port).")
+  @Nullable Integer metricsPort;
 
   @Option(names = "--static-timeouts",
       description = "Run without reqctx, with a static 2 s timeout per call (the baseline).")
@@ -67,9 +76,17 @@ final class ServeCommand implements Callable<Integer> {
       stopped.countDown();
       awaitQuietly(closed);
     }, "reqctx-samples-shutdown");
-    try (Telemetry telemetry = Telemetry.create(otlpEndpoint, line -> println(out, line));
+    Telemetry.Exporters exporters = new Telemetry.Exporters(
+        otlpEndpoint, zipkin == null ? null : Telemetry.Exporters.zipkinSpans(zipkin), metricsPort);
+    try (Telemetry telemetry = Telemetry.create(exporters, line -> println(out, line));
         TierServer server = TierServer.start(role, port, downstream, mode, telemetry.forRole(role), log)) {
       Runtime.getRuntime().addShutdownHook(hook);
+      if (metricsPort != null) {
+        println(out, "reqctx-samples " + role.cliName() + " metrics on http://127.0.0.1:" + telemetry.metricsPort() + "/metrics");
+      }
+      if (role == Role.GATEWAY) {
+        println(out, "reqctx-samples gateway waterfalls on http://" + server.target() + "/waterfalls");
+      }
       println(out, "reqctx-samples " + role.cliName() + " listening on " + server.target());
       stopped.await();
     } finally {

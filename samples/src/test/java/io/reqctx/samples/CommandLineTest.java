@@ -72,11 +72,13 @@ class CommandLineTest {
     StringWriter out = new StringWriter();
     cli.setOut(new PrintWriter(out, true));
 
-    int exit = cli.execute("demo", "--scenario", "tight-budget");
+    int exit = cli.execute("demo", "--scenario", "tight-budget", "--html", "target/command-line-waterfalls");
 
     assertThat(exit).as(out.toString()).isZero();
     assertThat(out.toString()).contains("fleet 'reqctx-samples' (fleet.yaml): clean (4 services, 4 methods, 3 calls)");
     assertThat(out.toString()).contains("== tight-budget").contains("REJECTED_BUDGET").contains("PASS ")
         .contains("all verdicts hold");
+    assertThat(java.nio.file.Path.of("target", "command-line-waterfalls", "tight-budget.html"))
+        .content().contains("<svg").contains("data-outcome=\"REJECTED_BUDGET\"");
   }
 }

@@ -121,7 +121,7 @@ public final class ClientConfig {
     private BudgetPolicy policy = BudgetPolicy.defaults();
     private @Nullable OpenTelemetry openTelemetry;
     private Function<String, @Nullable Callee> methodCallees = method -> null;
-    private SpanMode spans = SpanMode.CREATE;
+    private SpanMode spans = DefaultSpanMode.get();
     private final Map<String, Callee> longLivedMethods = new HashMap<>();
     private boolean tierCapOutsideRequests;
     private Egress egress = Egress.FLEET;
@@ -165,7 +165,11 @@ public final class ClientConfig {
       return this;
     }
 
-    /** {@link SpanMode#CREATE} (default), {@link SpanMode#ENRICH} or {@link SpanMode#OFF}. */
+    /**
+     * {@link SpanMode#CREATE}, {@link SpanMode#ENRICH} or {@link SpanMode#OFF}. The default is {@code
+     * CREATE}, or {@code ENRICH} when OpenTelemetry's Java agent is attached with its gRPC and Armeria
+     * instrumentation on (it creates the spans then; see docs/OBSERVABILITY.md).
+     */
     public Builder spans(SpanMode mode) {
       this.spans = requireNonNull(mode, "mode");
       return this;

@@ -147,7 +147,7 @@ public final class ServerConfig {
     private @Nullable OpenTelemetry openTelemetry;
     private Function<String, @Nullable Callee> methodBudgets = method -> null;
     private Ticker ticker = Ticker.system();
-    private SpanMode spans = SpanMode.CREATE;
+    private SpanMode spans = DefaultSpanMode.get();
     private boolean continueInboundTrace = true;
     private @Nullable Boolean acceptBaggage;
     private final Map<String, Callee> longLivedMethods = new HashMap<>();
@@ -216,7 +216,11 @@ public final class ServerConfig {
       return this;
     }
 
-    /** {@link SpanMode#CREATE} (default), {@link SpanMode#ENRICH} or {@link SpanMode#OFF}. */
+    /**
+     * {@link SpanMode#CREATE}, {@link SpanMode#ENRICH} or {@link SpanMode#OFF}. The default is {@code
+     * CREATE}, or {@code ENRICH} when OpenTelemetry's Java agent is attached with its gRPC and Armeria
+     * instrumentation on (it creates the spans then; see docs/OBSERVABILITY.md).
+     */
     public Builder spans(SpanMode mode) {
       this.spans = requireNonNull(mode, "mode");
       return this;

@@ -2,7 +2,9 @@ package io.reqctx.transport;
 
 /**
  * What reqctx does with spans. Use {@link #ENRICH} when OpenTelemetry's own gRPC or Armeria
- * instrumentation is installed, so each hop keeps one server span and one client span.
+ * instrumentation is installed, so each hop keeps one server span and one client span. Under
+ * OpenTelemetry's Java agent that is the default: a config that does not choose enriches the agent's
+ * spans.
  *
  * <p>In every mode but {@link #ENRICH} reqctx owns the W3C headers {@code traceparent}, {@code
  * tracestate} and {@code baggage}: it reads and writes them with its own strict codecs (docs/WIRE.md,
@@ -16,8 +18,9 @@ package io.reqctx.transport;
 public enum SpanMode {
   /**
    * reqctx creates the SERVER span of each inbound call and the CLIENT span of each outgoing call
-   * (the default). With an OpenTelemetry SDK the spans' ids are the ones on the wire; with none (no
-   * OpenTelemetry, or a propagation-only one) the trace is kept as with {@link #OFF}.
+   * (the default without OpenTelemetry's Java agent). With an OpenTelemetry SDK the spans' ids are the
+   * ones on the wire; with none (no OpenTelemetry, or a propagation-only one) the trace is kept as with
+   * {@link #OFF}.
    */
   CREATE,
   /**

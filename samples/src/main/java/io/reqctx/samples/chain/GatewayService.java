@@ -44,11 +44,14 @@ final class GatewayService implements HttpService {
   private final OrderServiceGrpc.OrderServiceFutureStub orders;
   private final ChainMode mode;
   private final HopLog log;
+  private final RecentWaterfalls waterfalls;
 
-  GatewayService(OrderServiceGrpc.OrderServiceFutureStub orders, ChainMode mode, HopLog log) {
+  GatewayService(OrderServiceGrpc.OrderServiceFutureStub orders, ChainMode mode, HopLog log,
+      RecentWaterfalls waterfalls) {
     this.orders = requireNonNull(orders, "orders");
     this.mode = requireNonNull(mode, "mode");
     this.log = requireNonNull(log, "log");
+    this.waterfalls = requireNonNull(waterfalls, "waterfalls");
   }
 
   @Override
@@ -115,8 +118,10 @@ final class GatewayService implements HttpService {
     return millis;
   }
 
-  private static HttpResponse json(HttpStatus status, GetOrderRequest request, HopRecorder hop, boolean degraded,
+  private HttpResponse json(HttpStatus status, GetOrderRequest request, HopRecorder hop, boolean degraded,
       @Nullable String error, List<Hop> hops) {
+    waterfalls.add(hop.traceId(), "GET /orders/" + request.getOrderId() + " answered " + status.code()
+        + (error == null ? "" : ": " + error), hops);
     OrderView view = new OrderView(request.getOrderId(), status.code(), hop.traceId(), hop.requestId(), degraded,
         error, hops.stream().map(OrderView.HopView::of).toList());
     try {

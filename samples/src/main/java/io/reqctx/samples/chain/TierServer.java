@@ -36,7 +36,8 @@ import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One tier of the chain listening on {@code 127.0.0.1}: the gateway on Armeria (HTTP/JSON), the
+ * One tier of the chain listening on {@code 127.0.0.1}: the gateway on Armeria (HTTP/JSON, and its
+ * recent requests as waterfall pages under {@code /waterfalls}), the
  * others on grpc-java's Netty server, each with a channel to its downstream. With {@link
  * ChainMode#REQCTX} every server and client carries reqctx, configured from the sample fleet's budget
  * file ({@link SampleFleet}: tiers, trust, method budgets, reserves and minimum viable budgets, checked
@@ -115,8 +116,9 @@ public final class TierServer implements AutoCloseable {
         }
         case GATEWAY -> {
           Channel toOrder = wiring.client(channel, role, Role.ORDER);
-          HttpService gateway = new GatewayService(OrderServiceGrpc.newFutureStub(toOrder), mode, log);
-          yield armeria(role, address, wiring.gateway(gateway), channel);
+          RecentWaterfalls waterfalls = new RecentWaterfalls();
+          HttpService gateway = new GatewayService(OrderServiceGrpc.newFutureStub(toOrder), mode, log, waterfalls);
+          yield armeria(role, address, wiring.gateway(gateway), waterfalls, channel);
         }
       };
     } catch (IOException e) {
@@ -181,10 +183,12 @@ public final class TierServer implements AutoCloseable {
   }
 
   private static TierServer armeria(Role role, InetSocketAddress address, HttpService gateway,
-      @Nullable ManagedChannel downstream) {
+      HttpService waterfalls, @Nullable ManagedChannel downstream) {
     Server server = Server.builder()
         .http(address)
         .service(GatewayService.ROUTE, gateway)
+        .service(RecentWaterfalls.INDEX, waterfalls)
+        .service(RecentWaterfalls.PAGES, waterfalls)
         .gracefulShutdownTimeout(Duration.ZERO, Duration.ZERO)
         .build();
     server.start().join();

@@ -2,7 +2,9 @@ package io.reqctx.samples.demo;
 
 import io.reqctx.samples.chain.HopReport;
 import io.reqctx.samples.chain.OrderView;
+import io.reqctx.samples.chain.WaterfallPage;
 import io.reqctx.samples.proto.Hop;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -51,10 +53,20 @@ public final class Waterfall {
     return millis == 0 ? "-" : Integer.toString(millis);
   }
 
-  /** {@code "reqctx.samples.v1.CacheService/Get"} as {@code "CacheService/Get"}. */
   private static String shortName(String service) {
-    int slash = service.indexOf('/');
-    int dot = slash < 0 ? -1 : service.lastIndexOf('.', slash);
-    return dot < 0 ? service : service.substring(dot + 1);
+    return WaterfallPage.shortName(service);
+  }
+
+  /**
+   * The scenario as a self-contained HTML page ({@link WaterfallPage}), each hop placed where it
+   * started (the tiers ran in this JVM, so their monotonic clocks agree).
+   */
+  public static String page(ScenarioResult result) {
+    long first = result.hops().stream().mapToLong(HopReport::startNanos).min().orElse(0);
+    List<WaterfallPage.Row> rows = result.hops().stream()
+        .map(report -> WaterfallPage.Row.of(report.hop(), Math.max(0, (report.startNanos() - first) / 1_000_000)))
+        .toList();
+    return WaterfallPage.render(result.scenario().cliName() + ": " + result.scenario().description(), rows,
+        result.facts(), (result.passed() ? "PASS " : "FAIL ") + result.verdict());
   }
 }

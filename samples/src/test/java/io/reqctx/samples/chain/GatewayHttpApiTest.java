@@ -24,7 +24,7 @@ class GatewayHttpApiTest {
 
   @BeforeAll
   static void startChain() {
-    telemetry = Telemetry.create(null, null);
+    telemetry = Telemetry.create(Telemetry.Exporters.none(), null);
     HopLog log = new HopLog();
     String downstream = null;
     for (Role role : List.of(Role.CACHE, Role.INVENTORY, Role.ORDER, Role.GATEWAY)) {
@@ -62,6 +62,29 @@ class GatewayHttpApiTest {
     assertThat(gateway.get("elapsedMs").asInt()).isNotNegative();
     assertThat(gateway.get("outcome").asText()).isEqualTo("OK");
     assertThat(body.get("hops").get(3).get("service").asText()).isEqualTo("reqctx.samples.v1.CacheService/Get");
+  }
+
+  @Test
+  void servesTheWaterfallPageOfARecentRequestByItsTraceId() throws Exception {
+    JsonNode order = JSON.readTree(curl.get("/orders/77").aggregate().join().contentUtf8());
+    String traceId = order.get("traceId").asText();
+
+    AggregatedHttpResponse index = curl.get("/waterfalls").aggregate().join();
+    AggregatedHttpResponse page = curl.get("/waterfalls/" + traceId).aggregate().join();
+
+    assertThat(index.status().code()).isEqualTo(200);
+    assertThat(index.contentUtf8()).contains("href=\"/waterfalls/" + traceId + "\"").contains("GET /orders/77 answered 200");
+    assertThat(page.status().code()).isEqualTo(200);
+    assertThat(page.headers().contentType().toString()).startsWith("text/html");
+    String html = page.contentUtf8();
+    assertThat(html).contains("<svg").contains("trace " + traceId).doesNotContain("src=\"http").doesNotContain("href=\"http");
+    for (int i = 0; i < 4; i++) {
+      JsonNode hop = order.get("hops").get(i);
+      assertThat(html).contains("data-tier=\"" + hop.get("tier").asText() + "\" data-outcome=\"" + hop.get("outcome").asText()
+          + "\" data-start-ms=\"0\" data-received-ms=\"" + hop.get("receivedBudgetMs").asInt() + "\" data-sent-ms=\""
+          + hop.get("sentBudgetMs").asInt() + "\" data-elapsed-ms=\"" + hop.get("elapsedMs").asInt() + "\"");
+    }
+    assertThat(curl.get("/waterfalls/0123456789abcdef0123456789abcdef").aggregate().join().status().code()).isEqualTo(404);
   }
 
   @Test

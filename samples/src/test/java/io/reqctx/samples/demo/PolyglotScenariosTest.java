@@ -42,7 +42,7 @@ class PolyglotScenariosTest {
     }
     assertThat(install.exitValue()).as("%s failed:%n%s", dir.resolve("install.sh"), Files.readString(log.toPath()))
         .isZero();
-    telemetry = Telemetry.create(null, null);
+    telemetry = Telemetry.create(Telemetry.Exporters.none(), null);
     scenarios = Scenarios.startPolyglot(telemetry);
   }
 

@@ -26,7 +26,7 @@ class ScenariosTest {
 
   @BeforeAll
   static void startChains() throws Exception {
-    telemetry = Telemetry.create(null, null);
+    telemetry = Telemetry.create(Telemetry.Exporters.none(), null);
     scenarios = Scenarios.start(telemetry);
   }
 

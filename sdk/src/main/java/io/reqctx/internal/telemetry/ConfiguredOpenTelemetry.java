@@ -16,8 +16,15 @@ import org.jspecify.annotations.Nullable;
  * {@link OpenTelemetry#noop()}; from the first use after it is set, they see (and keep) the global
  * instance. It also holds the config's {@link Metrics}, so nothing static keeps any OpenTelemetry
  * reachable.
+ *
+ * <p>When OpenTelemetry's global autoconfiguration is switched on ({@code
+ * -Dotel.java.global-autoconfigure.enabled=true} or {@code OTEL_JAVA_GLOBAL_AUTOCONFIGURE_ENABLED=true},
+ * with {@code opentelemetry-sdk-extension-autoconfigure} on the class path), the first use reads
+ * {@link GlobalOpenTelemetry#get()}, which builds the SDK from the {@code OTEL_*} settings and makes it
+ * the global: the application needs no line of its own.
  */
 public final class ConfiguredOpenTelemetry implements OpenTelemetry {
+  private static final String GLOBAL_AUTOCONFIGURE = "otel.java.global-autoconfigure.enabled";
   private final @Nullable OpenTelemetry explicit;
   private volatile @Nullable OpenTelemetry global;
   private volatile @Nullable Metrics metrics;
@@ -42,12 +49,21 @@ public final class ConfiguredOpenTelemetry implements OpenTelemetry {
     if (resolved != null) {
       return resolved;
     }
-    if (!GlobalOpenTelemetry.isSet()) {
+    if (!GlobalOpenTelemetry.isSet() && !globalAutoconfigureEnabled()) {
       return OpenTelemetry.noop();
     }
     resolved = GlobalOpenTelemetry.get();
     global = resolved;
     return resolved;
+  }
+
+  /** OpenTelemetry's own switch, read as {@link GlobalOpenTelemetry#get()} reads it. */
+  private static boolean globalAutoconfigureEnabled() {
+    String value = System.getProperty(GLOBAL_AUTOCONFIGURE);
+    if (value == null) {
+      value = System.getenv("OTEL_JAVA_GLOBAL_AUTOCONFIGURE_ENABLED");
+    }
+    return value != null && Boolean.parseBoolean(value.trim());
   }
 
   /** The reqctx metrics recorded through {@link #resolve()}. */
