@@ -105,7 +105,7 @@ public final class ChaosClient extends SimpleDecoratingHttpClient {
 
   private void cancelNow(ClientRequestContext ctx, Decision cancel, Span span) {
     if (ctx.isCancelled() || ctx.log().isComplete()) {
-      chaos.telemetry().record(cancel, ChaosRule.Side.CLIENT, ChaosTelemetry.Result.MISSED, null, Attributes.empty());
+      chaos.telemetry().record(cancel, ChaosRule.Side.CLIENT, ChaosTelemetry.Result.MISSED, (Span) null, Attributes.empty());
       return;
     }
     String message = "reqctx-chaos: CancelStorm cancelled the request after " + cancel.delay().toMillis()

@@ -147,7 +147,7 @@ public final class ChaosClientInterceptor implements ClientInterceptor {
 
     private void fire() {
       if (closed) {
-        chaos.telemetry().record(decision, ChaosRule.Side.CLIENT, ChaosTelemetry.Result.MISSED, null, Attributes.empty());
+        chaos.telemetry().record(decision, ChaosRule.Side.CLIENT, ChaosTelemetry.Result.MISSED, (Span) null, Attributes.empty());
         return;
       }
       String message = "reqctx-chaos: CancelStorm cancelled the call after " + decision.delay().toMillis()

@@ -89,7 +89,6 @@ public final class ChaosService extends SimpleDecoratingHttpService {
     }
     HttpResponse response = unwrap().serve(ctx, request);
     if (plan.deadlineSkew != null) {
-      // After reqctx ran: its span is known when it let the request in.
       chaos.telemetry().record(plan.deadlineSkew, ChaosRule.Side.SERVER,
           skewed == null ? ChaosTelemetry.Result.MISSED : ChaosTelemetry.Result.INJECTED, state.span,
           skewed == null ? Attributes.empty() : ChaosTelemetry.budgets(skewed.beforeNanos(), skewed.afterNanos()));
@@ -117,7 +116,7 @@ public final class ChaosService extends SimpleDecoratingHttpService {
       if (state == null) {
         return unwrap().serve(ctx, req);
       }
-      state.span = Span.current();
+      state.span.known(Span.current());
       Decision leak = state.plan.valueLeak;
       if (leak != null) {
         state.watch = chaos.valueLeaks().watch(RequestCtx.current(), state.plan.leak().keys());
@@ -155,7 +154,7 @@ public final class ChaosService extends SimpleDecoratingHttpService {
     final Chaos chaos;
     final Plan plan;
     final AtomicBoolean ended = new AtomicBoolean();
-    volatile @Nullable Span span;
+    final CallSpan span = new CallSpan();
     volatile ValueLeaks.@Nullable Watch watch;
     volatile Ticker.@Nullable Alarm cancelAlarm;
     volatile Ticker.@Nullable Alarm latencyAlarm;
@@ -168,7 +167,7 @@ public final class ChaosService extends SimpleDecoratingHttpService {
     void injectCancel(ServiceRequestContext ctx) {
       Decision cancel = java.util.Objects.requireNonNull(plan.cancelStorm);
       if (ended.get() || ctx.isCancelled() || ctx.log().isComplete()) {
-        chaos.telemetry().record(cancel, ChaosRule.Side.SERVER, ChaosTelemetry.Result.MISSED, null, Attributes.empty());
+        chaos.telemetry().record(cancel, ChaosRule.Side.SERVER, ChaosTelemetry.Result.MISSED, span, Attributes.empty());
         return;
       }
       String message = "reqctx-chaos: CancelStorm cancelled the request after " + cancel.delay().toMillis()

@@ -51,6 +51,21 @@ final class ChaosTelemetry {
 
   /** A fault picked for a request took effect or not; adds an event to {@code span} when it did. */
   void record(Decision decision, ChaosRule.Side side, Result result, @Nullable Span span, Attributes details) {
+    count(decision, side, result, details);
+    if (result == Result.INJECTED && span != null && span.getSpanContext().isValid()) {
+      span.addEvent(eventName(decision), withTarget(decision, details));
+    }
+  }
+
+  /** As {@link #record(Decision, ChaosRule.Side, Result, Span, Attributes)}, for a span that may not be known yet. */
+  void record(Decision decision, ChaosRule.Side side, Result result, CallSpan span, Attributes details) {
+    count(decision, side, result, details);
+    if (result == Result.INJECTED) {
+      span.event(eventName(decision), withTarget(decision, details));
+    }
+  }
+
+  private void count(Decision decision, ChaosRule.Side side, Result result, Attributes details) {
     String fault = decision.rule().fault().name();
     String sideName = side.name().toLowerCase(Locale.ROOT);
     String resultName = result.name().toLowerCase(Locale.ROOT);
@@ -61,10 +76,15 @@ final class ChaosTelemetry {
     if (result == Result.INJECTED && delay != null) {
       i.delays.record(delay, Attributes.of(FAULT, fault, SIDE, sideName));
     }
-    if (result == Result.INJECTED && span != null && span.getSpanContext().isValid()) {
-      AttributesBuilder event = details.toBuilder().put(TARGET, decision.rule().target());
-      span.addEvent("reqctx.chaos." + fault, event.build());
-    }
+  }
+
+  private static String eventName(Decision decision) {
+    return "reqctx.chaos." + decision.rule().fault().name();
+  }
+
+  private static Attributes withTarget(Decision decision, Attributes details) {
+    AttributesBuilder event = details.toBuilder().put(TARGET, decision.rule().target());
+    return event.build();
   }
 
   /** A watched ctx or value was still reachable after its request ended. */

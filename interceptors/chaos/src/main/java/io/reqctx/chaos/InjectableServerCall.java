@@ -67,16 +67,25 @@ final class InjectableServerCall<ReqT, RespT> extends ForwardingServerCall.Simpl
     return cancelledByChaos || super.isCancelled();
   }
 
-  /** Cancels the call with {@code status}: false when it was already closed (the request had ended). */
-  boolean cancel(Status status) {
+  /**
+   * Marks the call cancelled by chaos, from now on refusing what the code inside sends: false when it
+   * was already closed (the request had ended). Follow with {@link #closeCancelled}.
+   */
+  boolean markCancelled() {
     synchronized (lock) {
       if (closed) {
         return false;
       }
       closed = true;
       cancelledByChaos = true;
-      super.close(status, new Metadata());
       return true;
+    }
+  }
+
+  /** Closes the transport's call with {@code status} after {@link #markCancelled}. */
+  void closeCancelled(Status status) {
+    synchronized (lock) {
+      super.close(status, new Metadata());
     }
   }
 

@@ -36,7 +36,7 @@ final class ServerCallChaos<ReqT, RespT> {
   private final Metadata headers;
   private final BudgetHeaders.@Nullable Skewed skewedByTracer;
   private final AtomicBoolean ended = new AtomicBoolean();
-  private volatile @Nullable Span span;
+  private final CallSpan span = new CallSpan();
   private volatile ValueLeaks.@Nullable Watch watch;
   private volatile Ticker.@Nullable Alarm cancelAlarm;
   private volatile Ticker.@Nullable Alarm latencyAlarm;
@@ -81,7 +81,6 @@ final class ServerCallChaos<ReqT, RespT> {
       }
     }
     if (plan.deadlineSkew != null) {
-      // After reqctx ran: its span is known when it let the call in (a call it refused has none).
       chaos.telemetry().record(plan.deadlineSkew, ChaosRule.Side.SERVER,
           skewed == null ? ChaosTelemetry.Result.MISSED : ChaosTelemetry.Result.INJECTED, span,
           skewed == null ? Attributes.empty() : ChaosTelemetry.budgets(skewed.beforeNanos(), skewed.afterNanos()));
@@ -106,7 +105,7 @@ final class ServerCallChaos<ReqT, RespT> {
   /** Runs inside the reqctx interceptor, with the request's ctx and span current. */
   private ServerCall.Listener<ReqT> inside(ServerCall<ReqT, RespT> call, Metadata insideHeaders,
       ServerCallHandler<ReqT, RespT> next) {
-    span = Span.current();
+    span.known(Span.current());
     if (plan.valueLeak != null) {
       watch = chaos.valueLeaks().watch(RequestCtx.current(), plan.leak().keys());
       chaos.telemetry().record(plan.valueLeak, ChaosRule.Side.SERVER, ChaosTelemetry.Result.INJECTED, span, Attributes.empty());
@@ -139,13 +138,16 @@ final class ServerCallChaos<ReqT, RespT> {
         + "ms (rule " + cancel.rule().target() + ", fraction " + cancel.rule().fraction() + ")";
     Context.CancellableContext ours = java.util.Objects.requireNonNull(context);
     OutsideListener<ReqT> listener = java.util.Objects.requireNonNull(outside);
-    if (ended.get() || !requireInjectable().cancel(Status.CANCELLED.withDescription(message))) {
-      chaos.telemetry().record(cancel, ChaosRule.Side.SERVER, ChaosTelemetry.Result.MISSED, null, Attributes.empty());
+    InjectableServerCall<ReqT, RespT> call = requireInjectable();
+    if (ended.get() || !call.markCancelled()) {
+      chaos.telemetry().record(cancel, ChaosRule.Side.SERVER, ChaosTelemetry.Result.MISSED, span, Attributes.empty());
       return;
     }
-    ours.cancel(new CancellationException(message)); // reqctx cancels the scope at once, as for a reset stream
+    // Recorded first: the span ends as soon as the call does.
     chaos.telemetry().record(cancel, ChaosRule.Side.SERVER, ChaosTelemetry.Result.INJECTED, span,
         ChaosTelemetry.delay(cancel.delay()));
+    ours.cancel(new CancellationException(message)); // reqctx cancels the scope at once, as for a reset stream
+    call.closeCancelled(Status.CANCELLED.withDescription(message));
     listener.injectCancel();
   }
 
