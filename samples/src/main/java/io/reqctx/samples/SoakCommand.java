@@ -51,7 +51,7 @@ final class SoakCommand implements Callable<Integer> {
 
   @Option(names = "--reconnect-cap-ms", paramLabel = "<ms>",
       description = "Cap on the tiers' reconnect backoff; 0 leaves grpc-java's own (default: ${DEFAULT-VALUE}).")
-  long reconnectCapMs = 1000;
+  long reconnectCapMs = SoakPlan.defaults().reconnectCap().toMillis();
 
   @Option(names = "--heap-tolerance-mib", paramLabel = "<MiB>", description = "Heap growth allowed (default: ${DEFAULT-VALUE}).")
   long heapToleranceMiB = SoakPlan.defaults().heapToleranceMiB();
@@ -62,6 +62,10 @@ final class SoakCommand implements Callable<Integer> {
   @Option(names = "--fd-tolerance", paramLabel = "<n>", description = "Growth in open fds allowed (default: ${DEFAULT-VALUE}).")
   int fdTolerance = SoakPlan.defaults().fdTolerance();
 
+  @Option(names = "--warmup", paramLabel = "<n>",
+      description = "Requests run before the start values are taken (default: ${DEFAULT-VALUE}).")
+  int warmup = SoakPlan.defaults().warmup();
+
   @Override
   public Integer call() throws Exception {
     if (spec == null) {
@@ -70,7 +74,7 @@ final class SoakCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     SoakPlan plan = new SoakPlan(requests, concurrency, seed, clientCancels, !noChaos, !noDrills,
         Duration.ofMillis(stallMs), Duration.ofMillis(downMs), reconnectCapMs > 0 ? Duration.ofMillis(reconnectCapMs) : null,
-        heapToleranceMiB, threadTolerance, fdTolerance);
+        heapToleranceMiB, threadTolerance, fdTolerance, warmup);
     SoakResult result = Soak.run(plan, out);
     result.print(out);
     return result.passed() ? 0 : 1;

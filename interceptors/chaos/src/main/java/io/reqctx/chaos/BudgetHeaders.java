@@ -8,6 +8,7 @@ import io.reqctx.internal.wire.EnvoyExpectedTimeout;
 import io.reqctx.internal.wire.GrpcTimeout;
 import io.reqctx.internal.wire.WireHeaders;
 import java.util.OptionalLong;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -57,30 +58,30 @@ final class BudgetHeaders {
    */
   static @Nullable SkewedHttp skewHttp(RequestHeaders headers, Fault.DeadlineSkew skew) {
     RequestHeadersBuilder builder = headers.toBuilder();
-    long before = Long.MAX_VALUE;
-    boolean any = false;
-    OptionalLong budget = BudgetMillis.parseMillis(headers.get(WireHeaders.BUDGET_MS));
-    if (budget.isPresent()) {
-      long nanos = budget.getAsLong() * 1_000_000;
-      builder.set(WireHeaders.BUDGET_MS, BudgetMillis.format(skew.apply(nanos) / 1_000_000));
-      before = Math.min(before, nanos);
-      any = true;
-    }
+    long before = skewMillis(headers, builder, WireHeaders.BUDGET_MS, BudgetMillis::parseMillis, skew, Long.MAX_VALUE);
     OptionalLong grpc = GrpcTimeout.parseNanos(headers.get(WireHeaders.GRPC_TIMEOUT));
     if (grpc.isPresent()) {
       builder.set(WireHeaders.GRPC_TIMEOUT, GrpcTimeout.format(skew.apply(grpc.getAsLong())));
       before = Math.min(before, grpc.getAsLong());
-      any = true;
     }
-    OptionalLong envoy = EnvoyExpectedTimeout.parseMillis(headers.get(WireHeaders.ENVOY_EXPECTED_RQ_TIMEOUT_MS));
-    if (envoy.isPresent()) {
-      long nanos = envoy.getAsLong() * 1_000_000;
-      // Both are decimal milliseconds (docs/WIRE.md): the budget header's encoder writes the envoy one too.
-      builder.set(WireHeaders.ENVOY_EXPECTED_RQ_TIMEOUT_MS, BudgetMillis.format(skew.apply(nanos) / 1_000_000));
-      before = Math.min(before, nanos);
-      any = true;
+    before = skewMillis(headers, builder, WireHeaders.ENVOY_EXPECTED_RQ_TIMEOUT_MS, EnvoyExpectedTimeout::parseMillis, skew, before);
+    return before == Long.MAX_VALUE ? null : new SkewedHttp(builder.build(), new Skewed(before, skew.apply(before)));
+  }
+
+  /**
+   * Skews header {@code name}, decimal milliseconds read by {@code parse} (both such headers share the
+   * grammar, so the budget header's encoder writes either); returns the smaller of {@code smallest} and
+   * its value before the skew, in nanoseconds.
+   */
+  private static long skewMillis(RequestHeaders headers, RequestHeadersBuilder builder, String name,
+      Function<@Nullable CharSequence, OptionalLong> parse, Fault.DeadlineSkew skew, long smallest) {
+    OptionalLong millis = parse.apply(headers.get(name));
+    if (millis.isEmpty()) {
+      return smallest;
     }
-    return any ? new SkewedHttp(builder.build(), new Skewed(before, skew.apply(before))) : null;
+    long nanos = millis.getAsLong() * 1_000_000;
+    builder.set(name, BudgetMillis.format(skew.apply(nanos) / 1_000_000));
+    return Math.min(smallest, nanos);
   }
 
   /** The skewed headers of an HTTP request. */

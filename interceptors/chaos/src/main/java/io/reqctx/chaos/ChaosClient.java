@@ -108,8 +108,7 @@ public final class ChaosClient extends SimpleDecoratingHttpClient {
       chaos.telemetry().record(cancel, ChaosRule.Side.CLIENT, ChaosTelemetry.Result.MISSED, (Span) null, Attributes.empty());
       return;
     }
-    String message = "reqctx-chaos: CancelStorm cancelled the request after " + cancel.delay().toMillis()
-        + "ms (rule " + cancel.rule().target() + ", fraction " + cancel.rule().fraction() + ")";
+    String message = cancel.cancelMessage("request");
     chaos.telemetry().record(cancel, ChaosRule.Side.CLIENT, ChaosTelemetry.Result.INJECTED, span,
         ChaosTelemetry.delay(cancel.delay()));
     ctx.cancel(new CancellationException(message));

@@ -150,8 +150,7 @@ public final class ChaosClientInterceptor implements ClientInterceptor {
         chaos.telemetry().record(decision, ChaosRule.Side.CLIENT, ChaosTelemetry.Result.MISSED, (Span) null, Attributes.empty());
         return;
       }
-      String message = "reqctx-chaos: CancelStorm cancelled the call after " + decision.delay().toMillis()
-          + "ms (rule " + decision.rule().target() + ", fraction " + decision.rule().fraction() + ")";
+      String message = decision.cancelMessage("call");
       chaos.telemetry().record(decision, ChaosRule.Side.CLIENT, ChaosTelemetry.Result.INJECTED, span,
           ChaosTelemetry.delay(decision.delay()));
       delegate().cancel(message, new CancellationException(message));

@@ -170,8 +170,7 @@ public final class ChaosService extends SimpleDecoratingHttpService {
         chaos.telemetry().record(cancel, ChaosRule.Side.SERVER, ChaosTelemetry.Result.MISSED, span, Attributes.empty());
         return;
       }
-      String message = "reqctx-chaos: CancelStorm cancelled the request after " + cancel.delay().toMillis()
-          + "ms (rule " + cancel.rule().target() + ", fraction " + cancel.rule().fraction() + ")";
+      String message = cancel.cancelMessage("request");
       chaos.telemetry().record(cancel, ChaosRule.Side.SERVER, ChaosTelemetry.Result.INJECTED, span,
           ChaosTelemetry.delay(cancel.delay()));
       ctx.cancel(new CancellationException(message));

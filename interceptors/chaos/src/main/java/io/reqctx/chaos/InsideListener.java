@@ -16,7 +16,7 @@ import org.jspecify.annotations.Nullable;
  * starts its handler. Callbacks reach the handler one at a time, as grpc requires: a terminal callback
  * waits for a replayed one that is still running, as grpc-java's own serialisation would.
  */
-final class InsideListener<ReqT> extends ServerCall.Listener<ReqT> {
+final class InsideListener<ReqT> extends DeliveringListener<ReqT> {
   private final Object lock = new Object();
   private final Runnable onEnd;
   private ServerCall.@Nullable Listener<ReqT> delegate; // guarded by lock; null until the handler starts
@@ -60,31 +60,7 @@ final class InsideListener<ReqT> extends ServerCall.Listener<ReqT> {
   }
 
   @Override
-  public void onMessage(ReqT message) {
-    deliver(l -> l.onMessage(message), false);
-  }
-
-  @Override
-  public void onHalfClose() {
-    deliver(ServerCall.Listener::onHalfClose, false);
-  }
-
-  @Override
-  public void onReady() {
-    deliver(ServerCall.Listener::onReady, false);
-  }
-
-  @Override
-  public void onCancel() {
-    deliver(ServerCall.Listener::onCancel, true);
-  }
-
-  @Override
-  public void onComplete() {
-    deliver(ServerCall.Listener::onComplete, true);
-  }
-
-  private void deliver(Consumer<ServerCall.Listener<ReqT>> callback, boolean terminal) {
+  void deliver(Consumer<ServerCall.Listener<ReqT>> callback, boolean terminal) {
     try {
       synchronized (lock) {
         if (ended) {

@@ -15,7 +15,7 @@ import java.util.function.Consumer;
  * thread never waits. Once the call was cancelled the transport's {@code onComplete} reaches the
  * listener inside as its {@code onCancel}.
  */
-final class OutsideListener<ReqT> extends ServerCall.Listener<ReqT> {
+final class OutsideListener<ReqT> extends DeliveringListener<ReqT> {
   private final ServerCall.Listener<ReqT> delegate;
   private final Context.CancellableContext context;
   private final InjectableServerCall<ReqT, ?> call;
@@ -30,26 +30,6 @@ final class OutsideListener<ReqT> extends ServerCall.Listener<ReqT> {
     this.context = context;
     this.call = call;
     this.onEnd = onEnd;
-  }
-
-  @Override
-  public void onMessage(ReqT message) {
-    deliver(l -> l.onMessage(message), false);
-  }
-
-  @Override
-  public void onHalfClose() {
-    deliver(ServerCall.Listener::onHalfClose, false);
-  }
-
-  @Override
-  public void onReady() {
-    deliver(ServerCall.Listener::onReady, false);
-  }
-
-  @Override
-  public void onCancel() {
-    deliver(ServerCall.Listener::onCancel, true);
   }
 
   @Override
@@ -70,7 +50,8 @@ final class OutsideListener<ReqT> extends ServerCall.Listener<ReqT> {
     drainPending();
   }
 
-  private void deliver(Consumer<ServerCall.Listener<ReqT>> callback, boolean terminal) {
+  @Override
+  void deliver(Consumer<ServerCall.Listener<ReqT>> callback, boolean terminal) {
     lock.lock();
     try {
       runPending();

@@ -134,8 +134,7 @@ final class ServerCallChaos<ReqT, RespT> {
 
   private void injectCancel() {
     Decision cancel = java.util.Objects.requireNonNull(plan.cancelStorm);
-    String message = "reqctx-chaos: CancelStorm cancelled the call after " + cancel.delay().toMillis()
-        + "ms (rule " + cancel.rule().target() + ", fraction " + cancel.rule().fraction() + ")";
+    String message = cancel.cancelMessage("call");
     Context.CancellableContext ours = java.util.Objects.requireNonNull(context);
     OutsideListener<ReqT> listener = java.util.Objects.requireNonNull(outside);
     InjectableServerCall<ReqT, RespT> call = requireInjectable();

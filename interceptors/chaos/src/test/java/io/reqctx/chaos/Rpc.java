@@ -9,42 +9,17 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
+import io.reqctx.grpc.TestRpc;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** String-in, string-out unary gRPC methods without protoc, and a client call that never throws. */
+/** reqctx-grpc's string-in, string-out test methods, and a client call that never throws. */
 final class Rpc {
   private Rpc() {}
 
-  static final MethodDescriptor.Marshaller<String> UTF8 = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(String value) {
-      return new ByteArrayInputStream(value.getBytes(StandardCharsets.UTF_8));
-    }
-
-    @Override
-    public String parse(InputStream stream) {
-      try {
-        return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
-
   static MethodDescriptor<String, String> unary(String fullMethodName) {
-    return MethodDescriptor.<String, String>newBuilder()
-        .setType(MethodDescriptor.MethodType.UNARY)
-        .setFullMethodName(fullMethodName)
-        .setRequestMarshaller(UTF8)
-        .setResponseMarshaller(UTF8)
-        .build();
+    return TestRpc.unary(fullMethodName);
   }
 
   /** How a call ended: its status and, when OK, the answer. */

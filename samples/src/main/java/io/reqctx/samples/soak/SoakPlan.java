@@ -24,11 +24,12 @@ import org.jspecify.annotations.Nullable;
  * @param heapToleranceMiB how much more heap (after a full collection) the end may use than the start
  * @param threadTolerance how many more threads the end may have than the start
  * @param fdTolerance how many more open file descriptors the end may have than the start
+ * @param warmup requests run before the start values are taken (class loading, compilation, pools)
  */
 public record SoakPlan(
     int requests, int concurrency, long seed, double clientCancelFraction, boolean chaos, boolean drills,
     Duration stall, Duration down, @Nullable Duration reconnectCap, long heapToleranceMiB, int threadTolerance,
-    int fdTolerance) {
+    int fdTolerance, int warmup) {
 
   public SoakPlan {
     requireNonNull(stall, "stall");
@@ -36,29 +37,30 @@ public record SoakPlan(
     if (requests < 1 || concurrency < 1) {
       throw new IllegalArgumentException("requests and concurrency must be 1 or more, got " + requests + " and " + concurrency);
     }
+    if (warmup < 0) {
+      throw new IllegalArgumentException("warmup must be 0 or more, got " + warmup);
+    }
     if (!(clientCancelFraction >= 0 && clientCancelFraction <= 1)) {
       throw new IllegalArgumentException("the client cancel fraction must be 0 to 1, got " + clientCancelFraction);
     }
   }
 
-  /** 2 000 requests, 16 at once, seed 42, 5 % client cancels, chaos and drills on, a 2 s stall, 3 s down. */
+  /**
+   * 2 000 requests, 32 at once, seed 42, 5 % client cancels, chaos and drills on, a 2 s stall, 3 s down,
+   * reconnects capped at 1 s, tolerances +32 MiB, +16 threads, +16 fds, 300 warm-up requests.
+   */
   public static SoakPlan defaults() {
-    return new SoakPlan(2_000, 16, 42, 0.05, true, true, Duration.ofSeconds(2), Duration.ofSeconds(3),
-        Duration.ofSeconds(1), 32, 16, 16);
+    return new SoakPlan(2_000, 32, 42, 0.05, true, true, Duration.ofSeconds(2), Duration.ofSeconds(3),
+        Duration.ofSeconds(1), 32, 16, 16, 300);
   }
 
   public SoakPlan withRequests(int n) {
     return new SoakPlan(n, concurrency, seed, clientCancelFraction, chaos, drills, stall, down, reconnectCap,
-        heapToleranceMiB, threadTolerance, fdTolerance);
+        heapToleranceMiB, threadTolerance, fdTolerance, warmup);
   }
 
   public SoakPlan withConcurrency(int n) {
     return new SoakPlan(requests, n, seed, clientCancelFraction, chaos, drills, stall, down, reconnectCap,
-        heapToleranceMiB, threadTolerance, fdTolerance);
-  }
-
-  /** The number of warm-up requests run before the start values are taken: 5 %, at least 300. */
-  int warmup() {
-    return Math.max(300, requests / 20);
+        heapToleranceMiB, threadTolerance, fdTolerance, warmup);
   }
 }
