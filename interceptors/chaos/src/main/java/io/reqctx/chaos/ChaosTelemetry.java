@@ -1,6 +1,5 @@
 package io.reqctx.chaos;
 
-import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
@@ -9,6 +8,8 @@ import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.api.trace.Span;
+import io.reqctx.internal.telemetry.ConfiguredOpenTelemetry;
+import io.reqctx.internal.telemetry.TelemetryAttributes;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -22,7 +23,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class ChaosTelemetry {
   static final AttributeKey<String> FAULT = AttributeKey.stringKey("reqctx.chaos.fault");
-  static final AttributeKey<String> SIDE = AttributeKey.stringKey("reqctx.side");
+  static final AttributeKey<String> SIDE = TelemetryAttributes.SIDE;
   static final AttributeKey<String> TARGET = AttributeKey.stringKey("reqctx.chaos.target");
   static final AttributeKey<String> RESULT = AttributeKey.stringKey("reqctx.chaos.result");
   static final AttributeKey<String> RETAINED = AttributeKey.stringKey("reqctx.chaos.retained");
@@ -40,13 +41,13 @@ final class ChaosTelemetry {
 
   private static final List<Double> MS_BUCKETS = List.of(1d, 5d, 10d, 25d, 50d, 100d, 250d, 500d, 1000d, 2500d, 5000d);
 
-  private final @Nullable OpenTelemetry explicit;
+  private final ConfiguredOpenTelemetry otel;
   private volatile @Nullable Instruments instruments;
   private final ConcurrentHashMap<String, LongAdder> counts = new ConcurrentHashMap<>();
   private final LongAdder valueLeaks = new LongAdder();
 
   ChaosTelemetry(@Nullable OpenTelemetry explicit) {
-    this.explicit = explicit;
+    this.otel = ConfiguredOpenTelemetry.of(explicit);
   }
 
   /** A fault picked for a request took effect or not; adds an event to {@code span} when it did. */
@@ -113,10 +114,10 @@ final class ChaosTelemetry {
 
   private Instruments instruments() {
     // Resolved at use, never freezing the global OpenTelemetry: until the application sets it, no-op.
-    OpenTelemetry otel = explicit != null ? explicit : GlobalOpenTelemetry.getOrNoop();
+    OpenTelemetry resolved = otel.resolve();
     Instruments current = instruments;
-    if (current == null || current.source != otel) {
-      current = new Instruments(otel);
+    if (current == null || current.source != resolved) {
+      current = new Instruments(resolved);
       instruments = current;
     }
     return current;

@@ -25,6 +25,7 @@ final class Answers {
     DEADLINE("504 with its reason"),
     CLIENT_CANCELLED("client cancelled (499 at the gateway)"),
     CHAOS_CANCELLED("499: a chaos cancel storm below the gateway"),
+    CHAOS_SKEW_RESET("499: grpc-java's own deadline at the order, shortened by a chaos skew, reset the stream"),
     TIER_DOWN("502/499 while a tier was down (drill)"),
     UNEXPLAINED("unexplained"),
     NO_ANSWER("no terminal answer");
@@ -51,8 +52,12 @@ final class Answers {
    * Classifies an HTTP answer.
    *
    * @param duringDrill whether a tier was down when the answer came (a 502 is then expected)
+   * @param orderBudgetShortened whether chaos shortened the request's budget at the order tier: grpc-java's
+   *     server deadline moves with it, and when that timer fires before reqctx answers, grpc-java resets
+   *     the stream ({@code RST_STREAM CANCEL}, no status), which the gateway answers 499
    */
-  Category answered(String id, int status, String contentType, String body, boolean duringDrill) {
+  Category answered(String id, int status, String contentType, String body, boolean duringDrill,
+      boolean orderBudgetShortened) {
     OrderView order = null;
     if (contentType.contains("json")) {
       try {
@@ -72,6 +77,8 @@ final class Answers {
       reasons504.computeIfAbsent(normalise(error), k -> new LongAdder()).increment();
     } else if (status == 499 && error != null && error.contains("reqctx-chaos")) {
       category = Category.CHAOS_CANCELLED;
+    } else if (status == 499 && orderBudgetShortened && error != null && error.contains("RST_STREAM")) {
+      category = Category.CHAOS_SKEW_RESET;
     } else if ((status == 502 || status == 499) && duringDrill) {
       // Refused by the tier that was down (502), or reset when it was killed under the call (499).
       category = Category.TIER_DOWN;

@@ -13,6 +13,8 @@ import com.linecorp.armeria.common.RequestHeadersBuilder;
 import io.reqctx.CtxObserver;
 import io.reqctx.LeakReport;
 import io.reqctx.chaos.Chaos;
+import io.reqctx.chaos.ChaosRule;
+import io.reqctx.chaos.Fault;
 import io.reqctx.samples.chain.ChainMode;
 import io.reqctx.samples.chain.HopLog;
 import io.reqctx.samples.chain.HopReport;
@@ -20,6 +22,7 @@ import io.reqctx.samples.chain.OrderView;
 import io.reqctx.samples.chain.Role;
 import io.reqctx.samples.chain.Telemetry;
 import io.reqctx.samples.chain.TierServer;
+import io.reqctx.samples.proto.OrderServiceGrpc;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -276,7 +279,7 @@ public final class Soak {
         cancelledAtGateway.remove(id); // answered before the client gave up
         MediaType type = answer.contentType();
         Answers.Category category = answers.answered(id, answer.status().code(), type == null ? "" : type.toString(),
-            answer.contentUtf8(), tierDown.get() || System.nanoTime() < downUntilNanos.get());
+            answer.contentUtf8(), tierDown.get() || System.nanoTime() < downUntilNanos.get(), orderBudgetShortened(id));
         drillWindows.forEach(w -> w.count(category));
         return null;
       }
@@ -291,6 +294,12 @@ public final class Soak {
           cancelledAtGateway.remove(id);
           answers.clientCancelled(id, outcome);
         }));
+  }
+
+  /** Whether the order tier's chaos rules shorten the budget of request {@code id} (seeded, so known in advance). */
+  private boolean orderBudgetShortened(String id) {
+    return chaos.get(Role.ORDER).rulesFor(ChaosRule.Side.SERVER, OrderServiceGrpc.getGetOrderMethod().getFullMethodName(), id)
+        .stream().anyMatch(rule -> rule.fault() instanceof Fault.DeadlineSkew skew && skew.apply(1_000_000_000L) < 1_000_000_000L);
   }
 
   // ---- drills ----

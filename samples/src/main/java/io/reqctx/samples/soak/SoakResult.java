@@ -170,12 +170,13 @@ public final class SoakResult {
       out.println("VERDICT FAIL: " + String.join("; ", failures));
     }
     out.println(String.format(Locale.ROOT,
-        "soak-result passed=%s requests=%d ok=%d degraded=%d deadline504=%d clientCancelled=%d chaosCancelled=%d tierDown502=%d "
+        "soak-result passed=%s requests=%d ok=%d degraded=%d deadline504=%d clientCancelled=%d chaosCancelled=%d chaosSkewReset=%d tierDown502=%d "
             + "unexplained=%d noAnswer=%d scopesOpen=%d leakedScopes=%d orphanedTasks=%d valueLeaks=%d "
             + "heapStartMiB=%.1f heapEndMiB=%.1f threadsStart=%d threadsEnd=%d fdsStart=%d fdsEnd=%d seconds=%.1f",
         passed(), n, answers.count(Answers.Category.OK), answers.count(Answers.Category.DEGRADED),
         answers.count(Answers.Category.DEADLINE), answers.count(Answers.Category.CLIENT_CANCELLED),
-        answers.count(Answers.Category.CHAOS_CANCELLED), answers.count(Answers.Category.TIER_DOWN),
+        answers.count(Answers.Category.CHAOS_CANCELLED), answers.count(Answers.Category.CHAOS_SKEW_RESET),
+        answers.count(Answers.Category.TIER_DOWN),
         answers.count(Answers.Category.UNEXPLAINED), answers.count(Answers.Category.NO_ANSWER), scopesOpenAtEnd,
         leakedScopes, orphanedTasks, valueLeaks, start.heapMiB(), end.heapMiB(), start.threads(), end.threads(),
         start.fds(), end.fds(), total.toMillis() / 1000.0));
