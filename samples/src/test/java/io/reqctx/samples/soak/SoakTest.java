@@ -19,8 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
  * inventory, and its verdict asserted. README's long soak runs the same command with 100 000 requests.
  */
 class SoakTest {
-  static final List<String> SHORT_SOAK = List.of("soak", "--requests", "1000", "--concurrency", "32",
-      "--warmup", "200", "--stall-ms", "1000", "--down-ms", "2000");
+  static final List<String> SHORT_SOAK = List.of("soak", "--requests", "500", "--concurrency", "32",
+      "--warmup", "100", "--stall-ms", "1000", "--down-ms", "1500");
 
   @Test
   void aShortSoakUnderChaosAnswersEveryRequestExplainsEveryStatusLeaksNothingAndReturnsItsResources(@TempDir Path dir)
@@ -45,7 +45,7 @@ class SoakTest {
     Map<String, String> result = resultLine(printed);
     assertThat(result).as(printed)
         .containsEntry("passed", "true")
-        .containsEntry("requests", "1000")
+        .containsEntry("requests", "500")
         .containsEntry("unexplained", "0")
         .containsEntry("noAnswer", "0")
         .containsEntry("scopesOpen", "0")
