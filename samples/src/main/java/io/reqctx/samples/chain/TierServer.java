@@ -94,9 +94,9 @@ public final class TierServer implements AutoCloseable {
    * #GATEWAY_MAX_STREAMS_PER_CONNECTION} bounds what one connection has in flight. docs/RELIABILITY.md
    * says how to size both.
    */
-  public static final int GATEWAY_MAX_RESETS = 400;
+  public static final int GATEWAY_MAX_RESETS = 10_000;
   /** The window of {@link #GATEWAY_MAX_RESETS}, in seconds. */
-  public static final int GATEWAY_RESET_WINDOW_SECONDS = 60;
+  public static final int GATEWAY_RESET_WINDOW_SECONDS = 10;
   /** The most streams one client connection may have open at the gateway (Armeria's default: no limit). */
   public static final long GATEWAY_MAX_STREAMS_PER_CONNECTION = 1_000;
   /** How long an idle handler thread of a tier lives. */

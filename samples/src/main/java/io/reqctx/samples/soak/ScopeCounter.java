@@ -4,7 +4,9 @@ import io.reqctx.CtxObserver;
 import io.reqctx.LeakReport;
 import io.reqctx.RequestCtx;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /** Counts every scope opened and closed in this JVM, and every leak reqctx reports, by kind. */
@@ -12,6 +14,7 @@ final class ScopeCounter implements CtxObserver {
   private final LongAdder opened = new LongAdder();
   private final LongAdder closed = new LongAdder();
   private final Map<LeakReport.Kind, LongAdder> leaks = new EnumMap<>(LeakReport.Kind.class);
+  private final Map<String, Long> openByRequest = new ConcurrentHashMap<>();
   private volatile String firstLeak = "";
 
   ScopeCounter() {
@@ -23,11 +26,22 @@ final class ScopeCounter implements CtxObserver {
   @Override
   public void onOpen(RequestCtx ctx) {
     opened.increment();
+    openByRequest.merge(describe(ctx), 1L, Long::sum);
   }
 
   @Override
   public void onClose(CtxEnd end) {
     closed.increment();
+    openByRequest.computeIfPresent(describe(end.ctx()), (k, n) -> n == 1 ? null : n - 1);
+  }
+
+  private static String describe(RequestCtx ctx) {
+    return "request " + ctx.requestId() + " tier " + ctx.tier().name();
+  }
+
+  /** Up to {@code max} of the requests with scopes open now, with their tiers. */
+  List<String> openScopes(int max) {
+    return openByRequest.keySet().stream().sorted().limit(max).toList();
   }
 
   @Override

@@ -132,6 +132,9 @@ public final class Soak {
 
       boolean quiet = awaitQuiet();
       long open = scopes.open();
+      if (open != 0) {
+        println("scopes still open at the end, e.g. " + scopes.openScopes(5));
+      }
       int valueLeaks = 0;
       Resources.afterFullGc();
       for (Chaos c : chaos.values()) {

@@ -47,7 +47,7 @@ class GatewayHttp2ResetTest {
 
   @BeforeAll
   static void startChain() {
-    HopLog log = new HopLog(report -> { if (report.role() == Role.GATEWAY && report.requestId().startsWith("gone")) System.out.println("HOP " + OrderView.HopView.outcomeName(report.hop()) + " " + report.hop().getElapsedMs()); });
+    HopLog log = new HopLog(report -> {});
     String downstream = null;
     for (Role role : List.of(Role.CACHE, Role.INVENTORY, Role.ORDER, Role.GATEWAY)) {
       TierServer server = TierServer.start(role, 0, downstream, ChainMode.REQCTX, OpenTelemetry.noop(), log);
