@@ -25,9 +25,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <ul>
  *   <li>{@link Fault#cancelStorm}: after the drawn delay the request is cancelled through Armeria
- *       ({@code ServiceRequestContext.cancel(cause)}), which reqctx turns into the cancellation of the
- *       request's ctx: the service sees {@code RequestCtx.isCancelled()}, its {@code onCancel}
- *       listeners run, calls it made downstream are cancelled;
+ *       ({@code ServiceRequestContext.cancel(cause)}, the cause naming the fault), which reqctx turns
+ *       into the cancellation of the request's ctx as for a caller that left: the service sees
+ *       {@code RequestCtx.isCancelled()}, its {@code onCancel} listeners run, calls it made downstream
+ *       are cancelled;
  *   <li>{@link Fault#deadlineSkew}: {@code reqctx-budget-ms}, {@code grpc-timeout} and {@code
  *       x-envoy-expected-rq-timeout-ms} are rewritten before reqctx reads them (a longer budget stays
  *       capped by the gateway's tier cap and Armeria's request timeout, as reqctx caps every budget);
