@@ -88,6 +88,19 @@ public final class LeakDetection {
   }
 
   /**
+   * Reports a leak found by a check outside this package (reqctx-chaos's {@code ValueLeak} detector) the
+   * way reqctx reports its own: to {@link CtxObserver#onLeak}, as a flight recorder event, and in one log
+   * line per creation site (or per kind without one).
+   *
+   * <pre>{@code
+   * LeakDetection.report(new LeakReport(LeakReport.Kind.VALUE_RETAINED_AFTER_CTX_END, "request 4f2a..., tier SERVICE", null));
+   * }</pre>
+   */
+  public static void report(LeakReport leak) {
+    report(java.util.Objects.requireNonNull(leak, "leak"), null);
+  }
+
+  /**
    * Reports a leak: to the observers (the JVM-wide ones and {@code scopeObserver}, the observer of the
    * leaked scope's tree), as a flight event, and in one log line per creation site (or per kind without one).
    */

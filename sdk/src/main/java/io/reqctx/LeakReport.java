@@ -31,7 +31,12 @@ public record LeakReport(Kind kind, String description, @Nullable Throwable crea
     /** A scope returned by {@code makeCurrent()} was closed on another thread than the one it attached on. */
     ATTACH_CLOSED_ON_OTHER_THREAD,
     /** A propagated task was still running when its request scope closed. */
-    TASK_RUNNING_AFTER_CTX_END
+    TASK_RUNNING_AFTER_CTX_END,
+    /**
+     * A request's ctx, or one of its typed values, was still reachable after the request ended (found
+     * by a weak reference checked after a garbage collection; reqctx-chaos's {@code ValueLeak}).
+     */
+    VALUE_RETAINED_AFTER_CTX_END
   }
 
   /** A one-line description for logs. */
@@ -44,8 +49,10 @@ public record LeakReport(Kind kind, String description, @Nullable Throwable crea
           case ATTACH_CLOSED_OUT_OF_ORDER -> "a makeCurrent() scope was closed out of order";
           case ATTACH_CLOSED_ON_OTHER_THREAD -> "a makeCurrent() scope was closed on another thread";
           case TASK_RUNNING_AFTER_CTX_END -> "a task was still running when its request scope closed";
+          case VALUE_RETAINED_AFTER_CTX_END -> "a ctx or typed value was still reachable after its request ended";
         };
+    boolean siteCapturable = kind != Kind.VALUE_RETAINED_AFTER_CTX_END; // a heap dump shows who holds it
     return "reqctx leak: " + what + " (" + description + ")"
-        + (creationSite == null ? "; run with -Dreqctx.leaks=always to see where it was created" : "");
+        + (creationSite == null && siteCapturable ? "; run with -Dreqctx.leaks=always to see where it was created" : "");
   }
 }

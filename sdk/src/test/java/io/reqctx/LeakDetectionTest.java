@@ -194,6 +194,16 @@ class LeakDetectionTest {
     });
   }
 
+  @Test
+  void aLeakFoundOutsideTheSdkIsReportedToObserversLikeItsOwn() {
+    LeakDetection.report(new LeakReport(LeakReport.Kind.VALUE_RETAINED_AFTER_CTX_END, "request retained-1, tier SERVICE", null));
+
+    assertThat(leaksOf(LeakReport.Kind.VALUE_RETAINED_AFTER_CTX_END)).singleElement().satisfies(l -> {
+      assertThat(l.message()).contains("still reachable after its request ended").contains("retained-1")
+          .doesNotContain("-Dreqctx.leaks=always"); // no creation site would tell who holds it
+    });
+  }
+
   private static void onOwnThread(ThrowingRunnable body) throws Exception {
     AtomicReference<Throwable> failure = new AtomicReference<>();
     Thread t = new Thread(() -> {

@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
  * <pre>{@code
  * java -jar samples/target/reqctx-samples.jar demo [--scenario slow-cache]
  * java -jar samples/target/reqctx-samples.jar serve --role order --port 7002 --downstream 127.0.0.1:7003
+ * java -jar samples/target/reqctx-samples.jar soak --requests 100000 --concurrency 32
  * }</pre>
  */
 @Command(
@@ -16,7 +17,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "reqctx-samples 0.1.0",
     description = "The reqctx demo chain: gateway (HTTP) -> order -> inventory -> cache (gRPC).",
-    subcommands = {DemoCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {DemoCommand.class, ServeCommand.class, SoakCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
   public static void main(String[] args) {

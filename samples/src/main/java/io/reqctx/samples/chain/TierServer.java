@@ -10,6 +10,7 @@ import io.grpc.Channel;
 import io.grpc.ClientInterceptor;
 import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -18,6 +19,10 @@ import io.opentelemetry.api.OpenTelemetry;
 import io.reqctx.Ticker;
 import io.reqctx.armeria.RequestCtxService;
 import io.reqctx.budgets.FleetConfigs;
+import io.reqctx.chaos.Chaos;
+import io.reqctx.chaos.ChaosClientInterceptor;
+import io.reqctx.chaos.ChaosServerInterceptor;
+import io.reqctx.chaos.ChaosService;
 import io.reqctx.grpc.RequestCtxClientInterceptor;
 import io.reqctx.grpc.RequestCtxServerInterceptor;
 import io.reqctx.resilience4j.DownstreamGuard;
@@ -32,7 +37,14 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -66,16 +78,71 @@ public final class TierServer implements AutoCloseable {
       .permittedNumberOfCallsInHalfOpenState(3)
       .build();
 
+  /**
+   * The longest a tier's channel waits before it tries its downstream again after losing it
+   * ({@link ReconnectBackoffCap}); grpc-java's own backoff grows to 120 s.
+   */
+  public static final Duration RECONNECT_CAP = Duration.ofSeconds(1);
+
+  /**
+   * The gateway's limit on HTTP/2 stream resets (RST_STREAM frames a client sends) per connection:
+   * {@value #GATEWAY_MAX_RESETS} per {@value #GATEWAY_RESET_WINDOW_SECONDS} s. Armeria's default, 400
+   * per minute, guards against "rapid reset" floods but also closes the connection (GOAWAY) of a
+   * legitimate client whose users cancel requests, failing the requests it had not cancelled: a proxy
+   * or mobile backend multiplexing many users on one connection passes 400 cancels a minute at a few
+   * hundred requests per second. The cost of a reset stays bounded without the low limit: reqctx stops
+   * the cancelled request's work at every hop within milliseconds, and {@link
+   * #GATEWAY_MAX_STREAMS_PER_CONNECTION} bounds what one connection has in flight. docs/RELIABILITY.md
+   * says how to size both.
+   */
+  public static final int GATEWAY_MAX_RESETS = 10_000;
+  /** The window of {@link #GATEWAY_MAX_RESETS}, in seconds. */
+  public static final int GATEWAY_RESET_WINDOW_SECONDS = 10;
+  /** The most streams one client connection may have open at the gateway (Armeria's default: no limit). */
+  public static final long GATEWAY_MAX_STREAMS_PER_CONNECTION = 1_000;
+  /** How long an idle handler thread of a tier lives. */
+  static final long HANDLER_THREAD_IDLE_SECONDS = 5;
+
   private final Role role;
   private final int port;
   private final AutoCloseable server;
   private final @Nullable ManagedChannel downstream;
+  private final @Nullable ReconnectBackoffCap reconnectCap;
 
-  private TierServer(Role role, int port, AutoCloseable server, @Nullable ManagedChannel downstream) {
+  private final ExecutorService executor;
+
+  private TierServer(Role role, int port, AutoCloseable server, @Nullable ManagedChannel downstream,
+      @Nullable ReconnectBackoffCap reconnectCap, ExecutorService executor) {
     this.role = role;
     this.port = port;
     this.server = server;
     this.downstream = downstream;
+    this.reconnectCap = reconnectCap;
+    this.executor = executor;
+  }
+
+  /**
+   * How a tier runs beyond its role and mode.
+   *
+   * @param chaos the faults to inject ({@code reqctx-chaos}), server rules on the tier's server and
+   *     client rules on its channel to the downstream; null for none (the default)
+   * @param reconnectCap see {@link #RECONNECT_CAP}; null leaves grpc-java's own backoff alone
+   */
+  public record Options(@Nullable Chaos chaos, @Nullable Duration reconnectCap) {
+    /** No chaos, reconnects capped at {@link #RECONNECT_CAP}. */
+    public static Options defaults() {
+      return new Options(null, RECONNECT_CAP);
+    }
+
+    /** These options with {@code chaos}. */
+    public Options withChaos(@Nullable Chaos newChaos) {
+      return new Options(newChaos, reconnectCap);
+    }
+
+    /** These options with another reconnect cap (null: grpc-java's backoff). */
+    public Options withReconnectCap(@Nullable Duration cap) {
+      return new Options(chaos, cap);
+    }
   }
 
   /**
@@ -87,44 +154,61 @@ public final class TierServer implements AutoCloseable {
    */
   public static TierServer start(
       Role role, int port, @Nullable String downstream, ChainMode mode, OpenTelemetry otel, HopLog log) {
+    return start(role, port, downstream, mode, otel, log, Options.defaults());
+  }
+
+  /** {@link #start(Role, int, String, ChainMode, OpenTelemetry, HopLog)} with {@code options}. */
+  public static TierServer start(Role role, int port, @Nullable String downstream, ChainMode mode, OpenTelemetry otel,
+      HopLog log, Options options) {
     requireNonNull(role, "role");
+    requireNonNull(options, "options");
     requireNonNull(mode, "mode");
     if (role.hasDownstream() != (downstream != null)) {
       throw new IllegalArgumentException(role.hasDownstream()
           ? "the " + role.cliName() + " tier needs --downstream <host:port> of the tier below it"
           : "the cache is the last tier: it takes no --downstream");
     }
-    ManagedChannel channel = downstream == null ? null : NettyChannelBuilder.forTarget(downstream).usePlaintext().build();
+    ExecutorService executor = handlerThreads(role);
+    ManagedChannel channel = downstream == null
+        ? null
+        : NettyChannelBuilder.forTarget(downstream).usePlaintext().executor(executor).build();
     if (channel != null) {
       channel.getState(true); // connect now: the first request (200 ms in tight-budget) must not pay for the handshake
     }
-    Wiring wiring = new Wiring(mode, otel);
+    ReconnectBackoffCap cap = channel == null || options.reconnectCap() == null
+        ? null
+        : ReconnectBackoffCap.watch(channel, options.reconnectCap(), Ticker.system());
+    Wiring wiring = new Wiring(mode, otel, options.chaos(), cap, executor);
     InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
     try {
       return switch (role) {
-        case CACHE -> grpc(role, address, wiring.server(new CacheService(log), role), null);
+        case CACHE -> wiring.grpc(role, address, wiring.server(new CacheService(log), role), null);
         case INVENTORY -> {
           Channel toCache = wiring.client(channel, role, Role.CACHE);
           InventoryService inventory =
               new InventoryService(CacheServiceGrpc.newBlockingStub(toCache), mode, cacheGuard(Ticker.system()), log);
-          yield grpc(role, address, wiring.server(inventory, role), channel);
+          yield wiring.grpc(role, address, wiring.server(inventory, role), channel);
         }
         case ORDER -> {
           Channel toInventory = wiring.client(channel, role, Role.INVENTORY);
           OrderService order = new OrderService(InventoryServiceGrpc.newBlockingStub(toInventory), mode, log);
-          yield grpc(role, address, wiring.server(order, role), channel);
+          yield wiring.grpc(role, address, wiring.server(order, role), channel);
         }
         case GATEWAY -> {
           Channel toOrder = wiring.client(channel, role, Role.ORDER);
           RecentWaterfalls waterfalls = new RecentWaterfalls();
           HttpService gateway = new GatewayService(OrderServiceGrpc.newFutureStub(toOrder), mode, log, waterfalls);
-          yield armeria(role, address, wiring.gateway(gateway), waterfalls, channel);
+          yield wiring.armeria(role, address, wiring.gateway(gateway), waterfalls, channel);
         }
       };
     } catch (IOException e) {
+      if (cap != null) {
+        cap.close();
+      }
       if (channel != null) {
         channel.shutdownNow();
       }
+      executor.shutdownNow();
       throw new UncheckedIOException("cannot start the " + role.cliName() + " tier on " + address + ": " + e.getMessage(), e);
     }
   }
@@ -165,38 +249,35 @@ public final class TierServer implements AutoCloseable {
     try {
       server.close();
     } finally {
+      if (reconnectCap != null) {
+        reconnectCap.close();
+      }
+      executor.shutdown();
       if (downstream != null) {
         downstream.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
     }
   }
 
-  private static TierServer grpc(Role role, InetSocketAddress address, ServerServiceDefinition service,
-      @Nullable ManagedChannel downstream) throws IOException {
-    io.grpc.Server server = NettyServerBuilder.forAddress(address)
-        .addService(service)
-        .addStreamTracerFactory(RequestCtxServerInterceptor.malformedTimeoutFilter())
-        .build()
-        .start();
-    return new TierServer(role, server.getPort(), () -> server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS),
-        downstream);
+  /**
+   * The threads that run a tier's gRPC handlers and its channel's callbacks: grown on demand like
+   * grpc-java's default pool, but owned by the tier (a killed tier takes them with it) and idle for
+   * {@value #HANDLER_THREAD_IDLE_SECONDS} s at most, not 60 s, so that a process returns to its
+   * resting thread count soon after a burst.
+   */
+  private static ExecutorService handlerThreads(Role role) {
+    AtomicInteger n = new AtomicInteger();
+    return new ThreadPoolExecutor(0, Integer.MAX_VALUE, HANDLER_THREAD_IDLE_SECONDS, TimeUnit.SECONDS,
+        new SynchronousQueue<>(), r -> {
+          Thread t = new Thread(r, "reqctx-samples-" + role.cliName() + "-" + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
   }
 
-  private static TierServer armeria(Role role, InetSocketAddress address, HttpService gateway,
-      HttpService waterfalls, @Nullable ManagedChannel downstream) {
-    Server server = Server.builder()
-        .http(address)
-        .service(GatewayService.ROUTE, gateway)
-        .service(RecentWaterfalls.INDEX, waterfalls)
-        .service(RecentWaterfalls.PAGES, waterfalls)
-        .gracefulShutdownTimeout(Duration.ZERO, Duration.ZERO)
-        .build();
-    server.start().join();
-    return new TierServer(role, server.activeLocalPort(), () -> server.stop().join(), downstream);
-  }
-
-  /** The reqctx (or no) interceptors and decorators of one tier. */
-  private record Wiring(ChainMode mode, OpenTelemetry otel) {
+  /** The reqctx (or no) interceptors and decorators of one tier, with its chaos if any. */
+  private record Wiring(ChainMode mode, OpenTelemetry otel, @Nullable Chaos chaos, @Nullable ReconnectBackoffCap cap,
+      ExecutorService executor) {
 
     ServerServiceDefinition server(BindableService service, Role role) {
       ServerServiceDefinition definition = service.bindService();
@@ -204,18 +285,23 @@ public final class TierServer implements AutoCloseable {
         return definition;
       }
       ServerConfig config = FleetConfigs.server(SampleFleet.fleet(), role.cliName()).openTelemetry(otel).build();
-      return ServerInterceptors.intercept(definition, RequestCtxServerInterceptor.create(config));
+      ServerInterceptor reqctx = RequestCtxServerInterceptor.create(config);
+      return ServerInterceptors.intercept(definition, chaos == null ? reqctx : ChaosServerInterceptor.wrap(chaos, reqctx));
     }
 
     HttpService gateway(HttpService service) {
       if (mode == ChainMode.STATIC_TIMEOUTS) {
         return service;
       }
-      return service.decorate(RequestCtxService.newDecorator(
-          FleetConfigs.server(SampleFleet.fleet(), Role.GATEWAY.cliName()).openTelemetry(otel).build()));
+      Function<? super HttpService, ? extends HttpService> reqctx = RequestCtxService.newDecorator(
+          FleetConfigs.server(SampleFleet.fleet(), Role.GATEWAY.cliName()).openTelemetry(otel).build());
+      return chaos == null ? reqctx.apply(service) : ChaosService.newDecorator(chaos, reqctx).apply(service);
     }
 
-    /** The channel to a downstream: the probe inside reqctx's client interceptor, which budgets the call. */
+    /**
+     * The channel to a downstream: reqctx's client interceptor budgets the call, chaos (if any) acts
+     * on it next, and the probe reads what is sent.
+     */
     Channel client(@Nullable ManagedChannel channel, Role caller, Role callee) {
       requireNonNull(channel, "channel");
       ClientInterceptor probe = new SentBudgetProbe();
@@ -225,7 +311,41 @@ public final class TierServer implements AutoCloseable {
       ClientConfig config = FleetConfigs.client(SampleFleet.fleet(), caller.cliName(), callee.cliName())
           .openTelemetry(otel)
           .build();
-      return ClientInterceptors.intercept(channel, probe, RequestCtxClientInterceptor.create(config));
+      List<ClientInterceptor> interceptors = new ArrayList<>(List.of(probe)); // the last one runs first
+      if (chaos != null) {
+        interceptors.add(ChaosClientInterceptor.create(chaos));
+      }
+      interceptors.add(RequestCtxClientInterceptor.create(config));
+      return ClientInterceptors.intercept(channel, interceptors);
+    }
+
+    TierServer grpc(Role role, InetSocketAddress address, ServerServiceDefinition service,
+        @Nullable ManagedChannel downstream) throws IOException {
+      NettyServerBuilder builder = NettyServerBuilder.forAddress(address)
+          .executor(executor)
+          .addService(service)
+          .addStreamTracerFactory(RequestCtxServerInterceptor.malformedTimeoutFilter());
+      if (chaos != null && mode == ChainMode.REQCTX) {
+        builder.addStreamTracerFactory(ChaosServerInterceptor.deadlineSkewTracer(chaos));
+      }
+      io.grpc.Server server = builder.build().start();
+      return new TierServer(role, server.getPort(), () -> server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS),
+          downstream, cap, executor);
+    }
+
+    TierServer armeria(Role role, InetSocketAddress address, HttpService gateway, HttpService waterfalls,
+        @Nullable ManagedChannel downstream) {
+      Server server = Server.builder()
+          .http(address)
+          .service(GatewayService.ROUTE, gateway)
+          .service(RecentWaterfalls.INDEX, waterfalls)
+          .service(RecentWaterfalls.PAGES, waterfalls)
+          .http2MaxResetFramesPerWindow(GATEWAY_MAX_RESETS, GATEWAY_RESET_WINDOW_SECONDS)
+          .http2MaxStreamsPerConnection(GATEWAY_MAX_STREAMS_PER_CONNECTION)
+          .gracefulShutdownTimeout(Duration.ZERO, Duration.ZERO)
+          .build();
+      server.start().join();
+      return new TierServer(role, server.activeLocalPort(), () -> server.stop().join(), downstream, cap, executor);
     }
   }
 }

@@ -47,6 +47,7 @@ class PublicApiTest {
     ARTIFACTS.put("reqctx-grpc", "io.reqctx.grpc.RequestCtxServerInterceptor");
     ARTIFACTS.put("reqctx-armeria", "io.reqctx.armeria.RequestCtxService");
     ARTIFACTS.put("reqctx-resilience4j", "io.reqctx.resilience4j.DownstreamGuard");
+    ARTIFACTS.put("reqctx-chaos", "io.reqctx.chaos.Chaos");
     ARTIFACTS.put("reqctx-proto", "io.reqctx.proto.ProtoBudgets");
     ARTIFACTS.put("reqctx-budgets", "io.reqctx.budgets.Fleet");
   }
