@@ -35,4 +35,10 @@ public final class TelemetryAttributes {
   public static final AttributeKey<String> LEAK_KIND = AttributeKey.stringKey("reqctx.leak.kind");
   /** A propagated key's name (metrics). */
   public static final AttributeKey<String> KEY = AttributeKey.stringKey("reqctx.key");
+  /** The downstream a guarded call goes to (hedging metrics and span events). */
+  public static final AttributeKey<String> DOWNSTREAM = AttributeKey.stringKey("reqctx.downstream");
+  /** Which attempt of a guarded call, 1 for the first (hedging span events). */
+  public static final AttributeKey<Long> ATTEMPT = AttributeKey.longKey("reqctx.attempt");
+  /** How long after the previous attempt a hedge was sent, in milliseconds (hedging span events). */
+  public static final AttributeKey<Double> HEDGE_DELAY_MS = AttributeKey.doubleKey("reqctx.hedge.delay_ms");
 }
