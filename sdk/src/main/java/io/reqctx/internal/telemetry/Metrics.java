@@ -58,6 +58,7 @@ public final class Metrics implements CtxObserver {
   private final DoubleHistogram workAfterCancel;
   private final LongCounter leaks;
   private final LongCounter droppedValues;
+  private final DoubleHistogram reserve;
 
   private Metrics(OpenTelemetry source) {
     this.source = source;
@@ -79,6 +80,9 @@ public final class Metrics implements CtxObserver {
     leaks = meter.counterBuilder("reqctx.leaks").setDescription("Leaked scopes, attaches and tasks").build();
     droppedValues = meter.counterBuilder("reqctx.dropped_values")
         .setDescription("Inbound typed values dropped as undecodable or oversized").build();
+    reserve = meter.histogramBuilder("reqctx.reserve").setUnit("ms")
+        .setDescription("Time kept back from outgoing calls' budgets for transit, per callee")
+        .setExplicitBucketBoundariesAdvice(MS_BUCKETS).build();
   }
 
   /**
@@ -104,6 +108,15 @@ public final class Metrics implements CtxObserver {
     Attributes attributes = tierAttributes.computeIfAbsent(tier, t -> Attributes.of(TIER, t.name()));
     budgetAtArrival.record(budget.toNanos() / 1e6, attributes);
     depth.record(hops, attributes);
+  }
+
+  /**
+   * An outgoing call to {@code callee} kept back {@code reserveNanos} of its caller's budget, learned
+   * from the callee's observed transit ({@code adaptive}) or floor plus fraction.
+   */
+  public void recordReserve(String callee, long reserveNanos, boolean adaptive) {
+    reserve.record(reserveNanos / 1e6, Attributes.of(TelemetryAttributes.CALLEE, callee,
+        TelemetryAttributes.RESERVE_SOURCE, adaptive ? "adaptive" : "fixed"));
   }
 
   /** Which end of a call recorded a deadline. */
