@@ -26,15 +26,13 @@ import io.reqctx.CancellableCtx;
 import io.reqctx.Tier;
 import io.reqctx.grpc.RequestCtxClientInterceptor;
 import io.reqctx.grpc.RequestCtxServerInterceptor;
+import io.reqctx.grpc.TestRpc;
 import io.reqctx.resilience4j.DownstreamGuard;
 import io.reqctx.resilience4j.Hedging;
 import io.reqctx.resilience4j.RetryBudget;
 import io.reqctx.testing.FakeTicker;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -74,24 +72,9 @@ class FleetGuardsTest {
               budget: 30s
       """, List.of());
 
-  static final MethodDescriptor.Marshaller<String> UTF8 = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(String value) {
-      return new ByteArrayInputStream(value.getBytes(StandardCharsets.UTF_8));
-    }
-
-    @Override
-    public String parse(InputStream stream) {
-      try {
-        return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new IllegalStateException(e);
-      }
-    }
-  };
   // Neither descriptor is marked idempotent: only the fleet file says Get may be repeated.
-  static final MethodDescriptor<String, String> GET = unary("test.Replica/Get");
-  static final MethodDescriptor<String, String> PUT = unary("test.Replica/Put");
+  static final MethodDescriptor<String, String> GET = TestRpc.unary("test.Replica/Get");
+  static final MethodDescriptor<String, String> PUT = TestRpc.unary("test.Replica/Put");
   static final Metadata.Key<String> ATTEMPT = Metadata.Key.of("reqctx-attempt", Metadata.ASCII_STRING_MARSHALLER);
 
   static final FakeTicker ticker = new FakeTicker();
@@ -100,11 +83,6 @@ class FleetGuardsTest {
   static final Map<String, CountDownLatch> released = new ConcurrentHashMap<>();
   static Server server;
   static ManagedChannel channel;
-
-  static MethodDescriptor<String, String> unary(String name) {
-    return MethodDescriptor.<String, String>newBuilder().setType(MethodDescriptor.MethodType.UNARY)
-        .setFullMethodName(name).setRequestMarshaller(UTF8).setResponseMarshaller(UTF8).build();
-  }
 
   @BeforeAll
   static void start() throws IOException {

@@ -6,9 +6,7 @@ import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
-import io.grpc.ServerInterceptors;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ClientCalls;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.context.Scope;
@@ -22,9 +20,6 @@ import io.reqctx.grpc.RequestCtxServerInterceptor;
 import io.reqctx.transport.ClientConfig;
 import io.reqctx.transport.ServerConfig;
 import io.reqctx.transport.Trust;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -117,15 +112,7 @@ public final class ReserveUnderTransit {
   }
 
   static Server server(io.grpc.ServerServiceDefinition service, ServerConfig config, List<AutoCloseable> resources) {
-    try {
-      Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-          .addService(ServerInterceptors.intercept(service, RequestCtxServerInterceptor.create(config)))
-          .build().start();
-      resources.add(() -> server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
-      return server;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return TailHedging.server(service, resources, RequestCtxServerInterceptor.create(config));
   }
 
   public static void main(String[] args) throws Exception {
