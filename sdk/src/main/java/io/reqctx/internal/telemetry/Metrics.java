@@ -59,6 +59,9 @@ public final class Metrics implements CtxObserver {
   private final LongCounter leaks;
   private final LongCounter droppedValues;
   private final DoubleHistogram reserve;
+  private static final int MAX_CACHED_CALLEES = 256;
+  private final Map<String, Attributes> fixedReserveAttributes = new ConcurrentHashMap<>();
+  private final Map<String, Attributes> adaptiveReserveAttributes = new ConcurrentHashMap<>();
 
   private Metrics(OpenTelemetry source) {
     this.source = source;
@@ -115,8 +118,16 @@ public final class Metrics implements CtxObserver {
    * from the callee's observed transit ({@code adaptive}) or floor plus fraction.
    */
   public void recordReserve(String callee, long reserveNanos, boolean adaptive) {
-    reserve.record(reserveNanos / 1e6, Attributes.of(TelemetryAttributes.CALLEE, callee,
-        TelemetryAttributes.RESERVE_SOURCE, adaptive ? "adaptive" : "fixed"));
+    Map<String, Attributes> bySource = adaptive ? adaptiveReserveAttributes : fixedReserveAttributes;
+    Attributes attributes = bySource.get(callee);
+    if (attributes == null) {
+      attributes = Attributes.of(TelemetryAttributes.CALLEE, callee,
+          TelemetryAttributes.RESERVE_SOURCE, adaptive ? "adaptive" : "fixed");
+      if (bySource.size() < MAX_CACHED_CALLEES) { // callee names come from client configurations: few
+        bySource.putIfAbsent(callee, attributes);
+      }
+    }
+    reserve.record(reserveNanos / 1e6, attributes);
   }
 
   /** Which end of a call recorded a deadline. */

@@ -38,8 +38,11 @@ final class OutboundCallImpl implements OutboundCall {
   private final RequestCtx ctx;
   private final OutboundBudget verdict;
   private final @Nullable Rejection rejection;
-  /** The ticker elapsed time is measured on: the caller's deadline's, else the system's. */
-  private final Ticker ticker;
+  /**
+   * With an adaptive reserve, the ticker the call's elapsed time is measured on (the caller's
+   * deadline's, else the system's); null otherwise: nothing is measured.
+   */
+  private final @Nullable Ticker ticker;
   /** Whether the verdict's reserve is the callee's observed transit (adaptive reserve, known transit). */
   private final boolean adaptiveReserve;
   private volatile long startNanos;
@@ -50,7 +53,7 @@ final class OutboundCallImpl implements OutboundCall {
 
   private OutboundCallImpl(
       ClientConfig config, Context parent, String method, RequestCtx ctx, OutboundBudget verdict,
-      @Nullable Rejection rejection, Ticker ticker, boolean adaptiveReserve) {
+      @Nullable Rejection rejection, @Nullable Ticker ticker, boolean adaptiveReserve) {
     this.config = config;
     this.parent = parent;
     this.method = method;
@@ -67,9 +70,12 @@ final class OutboundCallImpl implements OutboundCall {
     requireNonNull(method, "method");
     RequestCtx ctx = RequestCtx.fromContext(parent);
     Callee callee = callee(config, ctx, method);
-    Ticker ticker = ctx.deadline().map(Deadline::ticker).orElseGet(Ticker::system);
-    Duration transit = config.policy().adaptiveReserve()
-        ? TransitReserves.of(config).estimate(callee.name(), ticker.nanoTime()) : null;
+    Ticker ticker = null;
+    Duration transit = null;
+    if (config.policy().adaptiveReserve()) {
+      ticker = ctx.deadline().map(Deadline::ticker).orElseGet(Ticker::system);
+      transit = TransitReserves.of(config).estimate(callee.name(), ticker.nanoTime());
+    }
     OutboundBudget verdict = config.policy().outbound(ctx.remainingBudget().orElse(null), ctx.tier(), callee, transit);
     return new OutboundCallImpl(config, parent, method, ctx, verdict, rejection(ctx, verdict), ticker, transit != null);
   }
@@ -133,8 +139,10 @@ final class OutboundCallImpl implements OutboundCall {
         return;
       }
       span = startSpan();
-      startNanos = ticker.nanoTime();
-      started = true;
+      if (ticker != null) {
+        startNanos = ticker.nanoTime();
+        started = true;
+      }
     }
     Metrics metrics = Metrics.of(config.openTelemetry());
     Duration reserve = reserve();
@@ -223,14 +231,15 @@ final class OutboundCallImpl implements OutboundCall {
   @Override
   public void received(HeaderReader headers) {
     requireNonNull(headers, "headers");
-    if (!config.policy().adaptiveReserve() || !started) {
+    Ticker clock = ticker;
+    if (clock == null || !started) {
       return;
     }
     OptionalLong calleeMicros = ElapsedMicros.parseMicros(headers.single(WireHeaders.ELAPSED_US));
     if (calleeMicros.isEmpty()) {
       return; // a callee that does not report its elapsed time leaves its reserve fixed
     }
-    long now = ticker.nanoTime();
+    long now = clock.nanoTime();
     long transit = now - startNanos - calleeMicros.getAsLong() * 1_000L;
     TransitReserves.of(config).record(verdict.callee().name(), transit, now);
   }
