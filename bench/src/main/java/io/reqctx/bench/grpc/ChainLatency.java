@@ -431,8 +431,8 @@ public final class ChainLatency {
         ms(pct(s, 50)), ms(pct(s, 90)), ms(pct(s, 99)), ms(s[s.length - 1]), ms(s[0]));
   }
 
-  /** Nearest-rank percentile. */
-  static long pct(long[] sorted, double p) {
+  /** Nearest-rank percentile of {@code sorted}. */
+  public static long pct(long[] sorted, double p) {
     int rank = (int) Math.ceil(p / 100.0 * sorted.length);
     return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
   }

@@ -1,5 +1,7 @@
 package io.reqctx.bench.tail;
 
+import static io.reqctx.bench.grpc.ChainLatency.pct;
+
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
@@ -300,11 +302,6 @@ public final class TailHedging {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-  }
-
-  static long pct(long[] sorted, double p) {
-    int rank = (int) Math.ceil(p / 100.0 * sorted.length);
-    return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
   }
 
   public static void main(String[] args) throws Exception {
