@@ -154,7 +154,7 @@ class ServerInterceptorTest {
   }
 
   @Test
-  void methodBudgetEndsTheCallWithDeadlineExceededAndCancelsTheHandler() {
+  void methodBudgetEndsTheCallWithDeadlineExceededAndCancelsTheHandler() throws InterruptedException {
     long started = System.nanoTime();
     assertThatThrownBy(() -> ClientCalls.blockingUnaryCall(channel, WAIT, CallOptions.DEFAULT, "budget"))
         .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
