@@ -17,7 +17,10 @@ import org.jspecify.annotations.Nullable;
  *       never extend it past the gateway's cap.
  *   <li>Outbound: {@code sent = min(remaining - reserve, callee tier cap, callee method budget)} with
  *       {@code reserve = floor + fraction * remaining} for transit and serialisation; again without
- *       the tier cap for a long-lived callee, and without a deadline when no limit applies.
+ *       the tier cap for a long-lived callee, and without a deadline when no limit applies. With an
+ *       {@linkplain Builder#adaptiveReserve adaptive reserve} the reserve for a callee whose transit
+ *       cost is known is that cost (a high percentile of what was observed), within the configured
+ *       bounds, instead of floor plus fraction.
  *   <li>Durations saturate at 100 years (as grpc-java's {@code Deadline} does): a huge cap or budget
  *       never overflows.
  *   <li>Fail fast: when {@code sent < minimum viable budget} the call is not sent.
@@ -42,6 +45,8 @@ public final class BudgetPolicy {
   private final Duration minimumViableBudget;
   private final boolean sameTierCallsAllowed;
   private final boolean rejectTierViolations;
+  private final @Nullable Duration adaptiveReserveMin;
+  private final @Nullable Duration adaptiveReserveMax;
 
   private BudgetPolicy(Builder b) {
     this.reserveFloor = b.reserveFloor;
@@ -49,6 +54,8 @@ public final class BudgetPolicy {
     this.minimumViableBudget = b.minimumViableBudget;
     this.sameTierCallsAllowed = b.sameTierCallsAllowed;
     this.rejectTierViolations = b.rejectTierViolations;
+    this.adaptiveReserveMin = b.adaptiveReserveMin;
+    this.adaptiveReserveMax = b.adaptiveReserveMax;
   }
 
   /** Reserve 5 ms + 2 % of the remaining budget, minimum viable budget 10 ms, same-tier calls allowed. */
@@ -69,6 +76,21 @@ public final class BudgetPolicy {
   /** The part of the reserve proportional to the remaining budget. */
   public double reserveFraction() {
     return reserveFraction;
+  }
+
+  /** Whether the reserve follows each callee's observed transit cost ({@link Builder#adaptiveReserve}). */
+  public boolean adaptiveReserve() {
+    return adaptiveReserveMin != null;
+  }
+
+  /** The least adaptive reserve; empty when the reserve is fixed. */
+  public Optional<Duration> adaptiveReserveMin() {
+    return Optional.ofNullable(adaptiveReserveMin);
+  }
+
+  /** The largest adaptive reserve; empty when the reserve is fixed. */
+  public Optional<Duration> adaptiveReserveMax() {
+    return Optional.ofNullable(adaptiveReserveMax);
   }
 
   /** Below this, an outgoing call is not sent. */
@@ -118,10 +140,31 @@ public final class BudgetPolicy {
     return Deadline.saturated(Duration.ofNanos(Deadline.saturatedNanos(reserveFloor) + proportional));
   }
 
+  /**
+   * The time kept back from {@code remaining} for a callee whose transit cost (the caller's elapsed time
+   * minus the callee's own, at a high percentile) is {@code observedTransit}: with an {@linkplain
+   * #adaptiveReserve() adaptive reserve} that cost within the bounds; otherwise, or while the cost is
+   * not known (null), {@link #reserveFor(Duration)}.
+   */
+  public Duration reserveFor(Duration remaining, @Nullable Duration observedTransit) {
+    requireNonNull(remaining, "remaining");
+    Duration min = adaptiveReserveMin;
+    Duration max = adaptiveReserveMax;
+    if (min == null || max == null || observedTransit == null) {
+      return reserveFor(remaining);
+    }
+    Duration transit = observedTransit.isNegative() ? Duration.ZERO : Deadline.saturated(observedTransit);
+    return transit.compareTo(min) < 0 ? min : transit.compareTo(max) > 0 ? max : transit;
+  }
+
   /** What work started now may use of {@code remaining}: {@code remaining - reserveFor(remaining)}. */
   public Duration usable(Duration remaining) {
     requireNonNull(remaining, "remaining");
-    return Duration.ofNanos(Deadline.saturatedNanos(remaining) - Deadline.saturatedNanos(reserveFor(remaining)));
+    return minus(remaining, reserveFor(remaining));
+  }
+
+  private static Duration minus(Duration remaining, Duration reserve) {
+    return Duration.ofNanos(Deadline.saturatedNanos(remaining) - Deadline.saturatedNanos(reserve));
   }
 
   /**
@@ -129,9 +172,19 @@ public final class BudgetPolicy {
    * deadline) to {@code callee}.
    */
   public OutboundBudget outbound(@Nullable Duration remaining, Tier caller, Callee callee) {
+    return outbound(remaining, caller, callee, null);
+  }
+
+  /**
+   * The verdict for a call to {@code callee} whose observed transit cost is {@code observedTransit}
+   * (null: not known): {@link #outbound(Duration, Tier, Callee)} with the reserve of {@link
+   * #reserveFor(Duration, Duration)}.
+   */
+  public OutboundBudget outbound(
+      @Nullable Duration remaining, Tier caller, Callee callee, @Nullable Duration observedTransit) {
     requireNonNull(caller, "caller");
     requireNonNull(callee, "callee");
-    return verdict(remaining, callee, isTierViolation(caller, callee.tier()));
+    return verdict(remaining, callee, isTierViolation(caller, callee.tier()), observedTransit);
   }
 
   /**
@@ -140,10 +193,11 @@ public final class BudgetPolicy {
    * budget as the limits, and no tier-order check.
    */
   public OutboundBudget within(@Nullable Duration remaining, Callee work) {
-    return verdict(remaining, requireNonNull(work, "work"), false);
+    return verdict(remaining, requireNonNull(work, "work"), false, null);
   }
 
-  private OutboundBudget verdict(@Nullable Duration remaining, Callee callee, boolean violation) {
+  private OutboundBudget verdict(
+      @Nullable Duration remaining, Callee callee, boolean violation, @Nullable Duration observedTransit) {
     Duration budget = callee.longLived() ? null : callee.tier().cap();
     OutboundBudget.Limit limitedBy = OutboundBudget.Limit.CALLEE_TIER_CAP;
     if (callee.methodBudget() != null && (budget == null || callee.methodBudget().compareTo(budget) < 0)) {
@@ -152,8 +206,8 @@ public final class BudgetPolicy {
     }
     Duration reserve = Duration.ZERO;
     if (remaining != null) {
-      reserve = reserveFor(remaining);
-      Duration afterReserve = usable(remaining);
+      reserve = reserveFor(remaining, observedTransit);
+      Duration afterReserve = minus(remaining, reserve);
       if (budget == null || afterReserve.compareTo(budget) < 0) {
         budget = afterReserve;
         limitedBy = OutboundBudget.Limit.CALLER_REMAINING;
@@ -214,7 +268,10 @@ public final class BudgetPolicy {
     return "BudgetPolicy[reserve " + reserveFloor.toMillis() + "ms + " + reserveFraction
         + " x remaining, minimum viable " + minimumViableBudget.toMillis() + "ms, same-tier calls "
         + (sameTierCallsAllowed ? "allowed" : "violations") + ", tier violations "
-        + (rejectTierViolations ? "rejected" : "reported") + "]";
+        + (rejectTierViolations ? "rejected" : "reported")
+        + (adaptiveReserveMin == null || adaptiveReserveMax == null ? ""
+            : ", adaptive reserve " + adaptiveReserveMin.toMillis() + "ms to " + adaptiveReserveMax.toMillis() + "ms")
+        + "]";
   }
 
   /** Configures a {@link BudgetPolicy}. */
@@ -224,6 +281,8 @@ public final class BudgetPolicy {
     private Duration minimumViableBudget = Duration.ofMillis(10);
     private boolean sameTierCallsAllowed = true;
     private boolean rejectTierViolations = false;
+    private @Nullable Duration adaptiveReserveMin;
+    private @Nullable Duration adaptiveReserveMax;
 
     private Builder() {}
 
@@ -265,6 +324,37 @@ public final class BudgetPolicy {
     /** Whether tier violations fail the call (default false: they are only reported). */
     public Builder rejectTierViolations(boolean reject) {
       this.rejectTierViolations = reject;
+      return this;
+    }
+
+    /**
+     * Learn the reserve per callee (default off: floor plus fraction for every callee). A client that
+     * calls through reqctx's transports measures each call — its own elapsed time minus the elapsed
+     * time the callee reports in {@code reqctx-elapsed-us} — and keeps a decaying high percentile of
+     * that transit cost per callee; once enough calls are known the reserve for that callee is that
+     * percentile, never below {@code min} nor above {@code max}. Until then, and for callees that do not
+     * report their elapsed time, the fixed reserve applies.
+     *
+     * <pre>{@code
+     * BudgetPolicy.builder().adaptiveReserve(Duration.ofMillis(1), Duration.ofMillis(20)).build();
+     * }</pre>
+     */
+    public Builder adaptiveReserve(Duration min, Duration max) {
+      requireNonNull(min, "min");
+      requireNonNull(max, "max");
+      if (min.isNegative() || min.compareTo(max) > 0) {
+        throw new IllegalArgumentException("adaptiveReserve bounds must satisfy 0 <= min <= max, got min "
+            + min.toMillis() + "ms, max " + max.toMillis() + "ms");
+      }
+      this.adaptiveReserveMin = Deadline.saturated(min);
+      this.adaptiveReserveMax = Deadline.saturated(max);
+      return this;
+    }
+
+    /** A fixed reserve, floor plus fraction, for every callee (the default). */
+    public Builder fixedReserve() {
+      this.adaptiveReserveMin = null;
+      this.adaptiveReserveMax = null;
       return this;
     }
 

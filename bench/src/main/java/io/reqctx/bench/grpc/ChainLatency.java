@@ -16,6 +16,7 @@ import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.context.Scope;
+import io.reqctx.BudgetPolicy;
 import io.reqctx.RequestCtx;
 import io.reqctx.CancellableCtx;
 import io.reqctx.Tier;
@@ -63,7 +64,11 @@ import java.util.concurrent.locks.LockSupport;
  * {@code io.grpc.Context}, so grpc-java itself carries the deadline and the cancellation); {@code
  * static} (the samples' {@code --static-timeouts} baseline: each hop calls the next with a fixed 2 s
  * timeout and outside the caller's context, as across an HTTP hop or an executor that does not carry
- * it). Usage: {@code ChainLatency quick|full}; prints one table per experiment.
+ * it); {@code reqctx_adaptive} (reqctx with {@link BudgetPolicy.Builder#adaptiveReserve adaptive
+ * reserves}, 0.1 ms to 20 ms, taught by 300 calls the leaf answers at once after the cancel runs and
+ * before the deadline runs; it reserves each hop's p99 transit, so it is early by their sum).
+ * Usage: {@code ChainLatency quick|full|smoke [mode,mode...]} (smoke: a handful of calls, to prove the
+ * harness runs); prints one table per experiment.
  */
 public final class ChainLatency {
   static final MethodDescriptor<String, String> HOP = GrpcStacks.unary("bench.Chain/Hop");
@@ -73,7 +78,17 @@ public final class ChainLatency {
   static final long WORK_MS = 300;
   static final long STEP_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
 
-  enum Mode { REQCTX, GRPC, STATIC }
+  enum Mode {
+    REQCTX, REQCTX_ADAPTIVE, GRPC, STATIC;
+
+    boolean reqctx() {
+      return this == REQCTX || this == REQCTX_ADAPTIVE;
+    }
+  }
+
+  /** The adaptive reserve's bounds in {@code reqctx_adaptive} mode. */
+  static final BudgetPolicy ADAPTIVE = BudgetPolicy.builder()
+      .adaptiveReserve(Duration.ofNanos(100_000), Duration.ofMillis(20)).build();
 
   /** What the leaf saw of one request; the caller reads it once the leaf is done. */
   static final class Probe {
@@ -111,8 +126,12 @@ public final class ChainLatency {
   }
 
   private ServerInterceptor[] serverInterceptor(Tier tier, OpenTelemetry otel) {
-    return mode != Mode.REQCTX ? new ServerInterceptor[0] : new ServerInterceptor[] {
-        RequestCtxServerInterceptor.create(ServerConfig.builder(tier, Trust.TRUSTED).openTelemetry(otel).build())};
+    return !mode.reqctx() ? new ServerInterceptor[0] : new ServerInterceptor[] {
+        RequestCtxServerInterceptor.create(ServerConfig.builder(tier, Trust.TRUSTED).policy(policy()).openTelemetry(otel).build())};
+  }
+
+  private BudgetPolicy policy() {
+    return mode == Mode.REQCTX_ADAPTIVE ? ADAPTIVE : BudgetPolicy.defaults();
   }
 
   private Server server(io.grpc.ServerServiceDefinition service, ServerInterceptor... interceptors) {
@@ -141,11 +160,11 @@ public final class ChainLatency {
         return next.newCall(method, options);
       }
     };
-    if (mode != Mode.REQCTX) {
+    if (!mode.reqctx()) {
       return ClientInterceptors.intercept(channel, deadlineProbe);
     }
-    return ClientInterceptors.intercept(channel, deadlineProbe,
-        RequestCtxClientInterceptor.create(ClientConfig.builder(callee).trusted(true).openTelemetry(otel).build()));
+    return ClientInterceptors.intercept(channel, deadlineProbe, RequestCtxClientInterceptor.create(
+        ClientConfig.builder(callee).trusted(true).policy(policy()).openTelemetry(otel).build()));
   }
 
   private static void forward(Mode mode, Channel next, String request, StreamObserver<String> responses) {
@@ -163,10 +182,14 @@ public final class ChainLatency {
   }
 
   private static void leaf(Mode mode, String request, StreamObserver<String> responses) {
+    if (request.startsWith("echo:")) { // answered at once: teaches an adaptive reserve each hop's transit
+      reply(responses, "echo");
+      return;
+    }
     Probe probe = PROBES.get(request.substring(request.indexOf(':') + 1));
     if (request.startsWith("hang:")) {
       CountDownLatch cancelled = new CountDownLatch(1);
-      if (mode == Mode.REQCTX) {
+      if (mode.reqctx()) {
         RequestCtx.current().onCancel(cause -> {
           probe.cancelObservedNanos = System.nanoTime();
           cancelled.countDown();
@@ -194,7 +217,7 @@ public final class ChainLatency {
     long now = start;
     boolean cancelled = false;
     while (now - start < TimeUnit.MILLISECONDS.toNanos(WORK_MS)) {
-      cancelled = mode == Mode.REQCTX ? RequestCtx.current().isCancelled() : io.grpc.Context.current().isCancelled();
+      cancelled = mode.reqctx() ? RequestCtx.current().isCancelled() : io.grpc.Context.current().isCancelled();
       if (cancelled) {
         break;
       }
@@ -255,7 +278,7 @@ public final class ChainLatency {
       callerDeadlineNanos = budgetNanos == 0 ? Long.MAX_VALUE : startNanos + budgetNanos;
       probe.callerDeadlineNanos = callerDeadlineNanos;
       CallOptions options = CallOptions.DEFAULT.withExecutor(GrpcStacks.DIRECT);
-      if (mode == Mode.REQCTX) {
+      if (mode.reqctx()) {
         scope = CancellableCtx.newRoot(Tier.GATEWAY)
             .budget(budgetNanos == 0 ? Duration.ofMinutes(1) : Duration.ofNanos(budgetNanos)).open();
         try (Scope ignored = scope.makeCurrent()) {
@@ -304,6 +327,17 @@ public final class ChainLatency {
         scope.close();
       }
       PROBES.remove(id);
+    }
+  }
+
+  /** {@code calls} sequential calls the leaf answers at once, with a {@link #DEADLINE_MS} deadline. */
+  void echo(int calls) throws InterruptedException {
+    for (int i = 0; i < calls; i++) {
+      try (CallerCall c = new CallerCall("echo", TimeUnit.MILLISECONDS.toNanos(DEADLINE_MS))) {
+        if (!c.closed.await(10, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("echo call never ended (" + mode + ")");
+        }
+      }
     }
   }
 
@@ -398,8 +432,8 @@ public final class ChainLatency {
         ms(pct(s, 50)), ms(pct(s, 90)), ms(pct(s, 99)), ms(s[s.length - 1]), ms(s[0]));
   }
 
-  /** Nearest-rank percentile. */
-  static long pct(long[] sorted, double p) {
+  /** Nearest-rank percentile of {@code sorted}. */
+  public static long pct(long[] sorted, double p) {
     int rank = (int) Math.ceil(p / 100.0 * sorted.length);
     return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
   }
@@ -412,16 +446,24 @@ public final class ChainLatency {
 
   public static void main(String[] args) throws Exception {
     boolean full = args.length > 0 && args[0].equals("full");
-    int cancels = full ? 5000 : 2000;
-    int deadlines = full ? 2000 : 500;
-    int workFast = full ? 1000 : 200;
-    int workStatic = full ? 100 : 20;
-    int warmup = 300;
+    boolean smoke = args.length > 0 && args[0].equals("smoke"); // proves the harness runs; its numbers mean nothing
+    int cancels = full ? 5000 : smoke ? 10 : 2000;
+    int deadlines = full ? 2000 : smoke ? 10 : 500;
+    int workFast = full ? 1000 : smoke ? 3 : 200;
+    int workStatic = full ? 100 : smoke ? 1 : 20;
+    int warmup = smoke ? 30 : 300;
+    List<Mode> modes = new ArrayList<>(List.of(Mode.values()));
+    if (args.length > 1) { // e.g. "quick reqctx,reqctx_adaptive"
+      modes.clear();
+      for (String m : args[1].split(",")) {
+        modes.add(Mode.valueOf(m.trim().toUpperCase(Locale.ROOT)));
+      }
+    }
     Map<String, List<String>> tables = new TreeMap<>();
     System.out.printf(Locale.ROOT, "# ChainLatency %s: cancels %d, deadline calls %d (deadline %d ms, one every 10 ms), "
             + "work-after calls %d (%d static; caller deadline %d ms, leaf work %d ms in 100 us steps), warm-up %d each%n",
-        full ? "full" : "quick", cancels, deadlines, DEADLINE_MS, workFast, workStatic, WORK_DEADLINE_MS, WORK_MS, warmup);
-    for (Mode mode : Mode.values()) {
+        full ? "full" : smoke ? "smoke" : "quick", cancels, deadlines, DEADLINE_MS, workFast, workStatic, WORK_DEADLINE_MS, WORK_MS, warmup);
+    for (Mode mode : modes) {
       ChainLatency chain = new ChainLatency(mode);
       String m = mode.name().toLowerCase(Locale.ROOT);
       try {
@@ -430,6 +472,9 @@ public final class ChainLatency {
           tables.computeIfAbsent("3a. cancel: caller cancels -> leaf C's cancellation listener runs", k -> new ArrayList<>())
               .add(row(m, chain.cancelLatency(cancels)));
         }
+        // The adaptive reserve learns from answered calls only (the deadline runs' leaf never answers): teach
+        // it here, after the cancel runs warmed the JIT, so cold-start transit does not set its p99.
+        chain.echo(mode == Mode.REQCTX_ADAPTIVE ? warmup : 0);
         chain.deadlineRuns(warmup / 3, 10);
         long[][] d = chain.deadlineRuns(deadlines, 10);
         if (mode != Mode.STATIC) {

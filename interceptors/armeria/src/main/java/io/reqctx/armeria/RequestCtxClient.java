@@ -8,6 +8,7 @@ import com.linecorp.armeria.client.SimpleDecoratingHttpClient;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.RequestHeadersBuilder;
+import com.linecorp.armeria.common.logging.RequestLogProperty;
 import com.linecorp.armeria.common.util.TimeoutMode;
 import io.opentelemetry.context.Context;
 import io.reqctx.RequestCtx;
@@ -97,6 +98,8 @@ public final class RequestCtxClient extends SimpleDecoratingHttpClient {
     ArmeriaContexts.hook(armeriaCtx, parent);
     RequestCtx caller = outbound.ctx();
     RequestCtx.CancelRegistration callerCancelled = caller.onCancel(armeriaCtx::cancel);
+    armeriaCtx.log().whenAvailable(RequestLogProperty.RESPONSE_HEADERS)
+        .thenAccept(log -> outbound.received(ArmeriaHeaders.reader(log.responseHeaders()))); // for the reserve
     armeriaCtx.log().whenComplete().thenAccept(log -> {
       callerCancelled.remove();
       outbound.end(HttpOutcomes.outcomeOf(log, caller));

@@ -7,6 +7,7 @@ import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.RequestHeaders;
 import com.linecorp.armeria.common.ResponseHeaders;
+import com.linecorp.armeria.common.ResponseHeadersBuilder;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.SimpleDecoratingHttpService;
@@ -143,7 +144,7 @@ public final class RequestCtxService extends SimpleDecoratingHttpService {
     armeriaCtx.log().whenComplete().thenAccept(log -> endWithScope.remove());
     return served
         .recover(cause -> HttpOutcomes.recover(cause, ctx, () -> deadlineMessage(inbound), requestId))
-        .mapHeaders(responseHeaders -> forClient(armeriaCtx, responseHeaders, requestId))
+        .mapHeaders(responseHeaders -> withElapsed(inbound, forClient(armeriaCtx, responseHeaders, requestId)))
         .mapTrailers(ArmeriaHeaders::withoutReqctxHeaders);
   }
 
@@ -165,6 +166,16 @@ public final class RequestCtxService extends SimpleDecoratingHttpService {
     return "reqctx: deadline exceeded: the " + config.tier().name() + " budget of "
         + inbound.budget().map(budget -> budget.toMillis() + "ms").orElse("(none)")
         + " ran out before the response started (request " + inbound.ctx().requestId() + ")";
+  }
+
+  /** {@code headers} with the hop's elapsed time, for the caller's reserve ({@link InboundCall#writeElapsed}). */
+  private static ResponseHeaders withElapsed(InboundCall inbound, ResponseHeaders headers) {
+    if (headers.status().isInformational()) {
+      return headers;
+    }
+    ResponseHeadersBuilder builder = headers.toBuilder();
+    inbound.writeElapsed(ArmeriaHeaders.writer(builder));
+    return builder.build();
   }
 
   private static ResponseHeaders forClient(

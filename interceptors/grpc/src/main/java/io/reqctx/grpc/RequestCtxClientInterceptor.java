@@ -182,6 +182,7 @@ public final class RequestCtxClientInterceptor implements ClientInterceptor {
             && Outcome.ofCancellation(cause) == Outcome.DEADLINE_EXCEEDED) {
           reported = GrpcStatuses.ofCancellation(cause, outbound.budget()).withCause(cause);
         }
+        outbound.received(MetadataHeaders.reader(trailers)); // the callee's elapsed time, for the reserve
         outbound.end(GrpcStatuses.outcomeOf(reported.getCode()));
         super.onClose(reported, trailers);
       }

@@ -62,7 +62,7 @@ final class ServerCallBinding<ReqT, RespT> {
   private ServerCallBinding(InboundCall inbound, Context.CancellableContext grpcContext, ServerCall<ReqT, RespT> call) {
     this.inbound = inbound;
     this.grpcContext = grpcContext;
-    this.call = new GuardedServerCall<>(call);
+    this.call = new GuardedServerCall<>(call, inbound);
   }
 
   static <ReqT, RespT> ServerCall.Listener<ReqT> start(
@@ -253,9 +253,11 @@ final class ServerCallBinding<ReqT, RespT> {
     private boolean closed; // guarded by lock
     private @Nullable Status handlerStatus; // guarded by lock
     private volatile @Nullable Status cancelledStatus;
+    private final InboundCall inbound;
 
-    GuardedServerCall(ServerCall<ReqT, RespT> delegate) {
+    GuardedServerCall(ServerCall<ReqT, RespT> delegate, InboundCall inbound) {
       super(delegate);
+      this.inbound = inbound;
     }
 
     @Override
@@ -291,6 +293,7 @@ final class ServerCallBinding<ReqT, RespT> {
         if (!closed && cancelledStatus == null) {
           closed = true;
           handlerStatus = status;
+          inbound.writeElapsed(MetadataHeaders.writer(trailers)); // the caller learns the hop's transit
           super.close(status, trailers);
         }
       }

@@ -94,8 +94,8 @@ final class Attempts {
     result.whenComplete((value, error) -> {
       if (result.isCancelled() && settled.compareAndSet(false, true)) { // cancelled by the caller: stop the attempt
         onCancel.get().remove();
+        cancel(stage); // first, so that work nested in the attempt's scope ends before the scope closes
         scope.close();
-        cancel(stage);
       }
     });
     return result;

@@ -8,10 +8,12 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import io.github.resilience4j.timelimiter.TimeLimiter;
+import io.opentelemetry.api.OpenTelemetry;
 import io.reqctx.BudgetPolicy;
 import io.reqctx.Callee;
 import io.reqctx.DeadlineExceededException;
 import io.reqctx.Ticker;
+import io.reqctx.internal.telemetry.ConfiguredOpenTelemetry;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -83,6 +85,22 @@ public interface DownstreamGuard {
   /** The bulkhead each attempt takes a permission from. */
   Optional<Bulkhead> bulkhead();
 
+  /** How idempotent calls are hedged, if they are ({@link Builder#hedging}). */
+  Optional<Hedging> hedging();
+
+  /** Whether calls through this guard may be repeated without harm: only such calls are hedged. */
+  boolean idempotent();
+
+  /**
+   * A guard sharing this one's instances and retry budget (one with default settings on this guard's
+   * ticker if it had none: hedges always spend retry tokens) that hedges idempotent calls with {@code
+   * hedging}; its delay's recent latencies are its own. Transports and {@code FleetGuards} use it per method.
+   */
+  DownstreamGuard withHedging(Hedging hedging);
+
+  /** A guard sharing this one's instances that takes its calls to be idempotent, or not. */
+  DownstreamGuard withIdempotent(boolean idempotent);
+
   /**
    * A guard sharing this one's instances and retry budget that retries only the failures both its
    * {@code Retry} and {@code retryOn} accept (transports use it to retry by status code; an {@link
@@ -105,11 +123,16 @@ public interface DownstreamGuard {
 
   /**
    * Starts {@code call} (with the attempt's ctx current) until a stage it returns succeeds or the
-   * attempts end. Cancelling the returned future stops the running attempt.
+   * attempts end. Cancelling the returned future stops the running attempts. With {@link #hedging()} and
+   * {@link #idempotent()}, the call is hedged: more attempts start while earlier ones are in flight,
+   * and the first answer wins ({@link Hedging}); blocking {@link #call} is never hedged.
    */
   <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> call);
 
-  /** Starts {@code call}; a failure (not a cancellation) is replaced by {@code fallback}'s value. */
+  /**
+   * Starts {@code call}; a failure (not a cancellation) is replaced by {@code fallback}'s value. Hedged
+   * like {@link #callAsync(Supplier)}.
+   */
   <T> CompletionStage<GuardedResult<T>> callAsync(Supplier<? extends CompletionStage<T>> call, Fallback<T> fallback);
 
   /** Configures a {@link DownstreamGuard}. Not thread-safe. */
@@ -128,6 +151,9 @@ public interface DownstreamGuard {
     private Ticker ticker = Ticker.system();
     private Executor executor = ForkJoinPool.commonPool();
     private Predicate<Throwable> timeoutOn = Builder::timeoutInCauses;
+    private @Nullable Hedging hedging;
+    private boolean idempotent;
+    private @Nullable OpenTelemetry openTelemetry;
 
     private Builder(String downstream) {
       this.downstream = downstream;
@@ -242,6 +268,35 @@ public interface DownstreamGuard {
       return this;
     }
 
+    /**
+     * Hedges idempotent asynchronous calls (default: none). Needs a retry budget: without {@link
+     * #retryBudget} the guard gets {@link RetryBudget#ofDefaults()}'s settings on its {@link #ticker}, so
+     * hedges add at most 20 % to the load, plus 10 per second.
+     */
+    public Builder hedging(Hedging hedging) {
+      this.hedging = requireNonNull(hedging, "hedging");
+      return this;
+    }
+
+    /**
+     * Whether the calls through this guard may be repeated without harm (default false). Only such calls
+     * are hedged; the transports also take a gRPC method descriptor's {@code idempotent}/{@code safe}
+     * flags and Armeria's idempotent HTTP methods.
+     */
+    public Builder idempotent(boolean idempotent) {
+      this.idempotent = idempotent;
+      return this;
+    }
+
+    /**
+     * Where hedging metrics and span events are recorded (default: {@code GlobalOpenTelemetry},
+     * resolved at each use, never when the guard is built).
+     */
+    public Builder openTelemetry(OpenTelemetry openTelemetry) {
+      this.openTelemetry = requireNonNull(openTelemetry, "openTelemetry");
+      return this;
+    }
+
     /** The time source for backoffs and a breaker built from a config (default {@link Ticker#system()}). */
     public Builder ticker(Ticker ticker) {
       this.ticker = requireNonNull(ticker, "ticker");
@@ -260,8 +315,10 @@ public interface DownstreamGuard {
         cb = CircuitBreaker.of(downstream,
             CircuitBreakerConfig.from(breakerConfig).clock(new TickerClock(ticker)).build());
       }
-      return new DownstreamGuardImpl(new GuardConfig(downstream, retry, timeLimiter, cb, bulkhead, policy, callee,
-          amplificationRule, retryBudget, minimumRetryBudget, ticker, executor, failure -> true, timeoutOn));
+      GuardConfig config = new GuardConfig(downstream, retry, timeLimiter, cb, bulkhead, policy, callee,
+          amplificationRule, retryBudget, minimumRetryBudget, ticker, executor, failure -> true, timeoutOn, null,
+          idempotent, new HedgeTelemetry(ConfiguredOpenTelemetry.of(openTelemetry), downstream));
+      return new DownstreamGuardImpl(hedging == null ? config : config.withHedging(hedging));
     }
 
     private static boolean timeoutInCauses(Throwable failure) {

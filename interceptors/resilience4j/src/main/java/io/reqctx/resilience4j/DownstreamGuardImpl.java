@@ -59,6 +59,27 @@ final class DownstreamGuardImpl implements DownstreamGuard {
   }
 
   @Override
+  public Optional<Hedging> hedging() {
+    HedgeDelay delay = config().hedging();
+    return delay == null ? Optional.empty() : Optional.of(delay.hedging());
+  }
+
+  @Override
+  public boolean idempotent() {
+    return config().idempotent();
+  }
+
+  @Override
+  public DownstreamGuard withHedging(Hedging hedging) {
+    return new DownstreamGuardImpl(config().withHedging(requireNonNull(hedging, "hedging")));
+  }
+
+  @Override
+  public DownstreamGuard withIdempotent(boolean idempotent) {
+    return idempotent == config().idempotent() ? this : new DownstreamGuardImpl(config().withIdempotent(idempotent));
+  }
+
+  @Override
   public DownstreamGuard withRetryOn(Predicate<Throwable> retryOn) {
     return new DownstreamGuardImpl(config().withRetryOn(requireNonNull(retryOn, "retryOn")));
   }
@@ -73,7 +94,7 @@ final class DownstreamGuardImpl implements DownstreamGuard {
   public <T> T call(Callable<T> call) throws Exception {
     requireNonNull(call, "call");
     CallerRuns thisThread = new CallerRuns();
-    CompletableFuture<T> result = GuardedCall.start(planner, permits, Attempts.blocking(call), thisThread).result;
+    CompletableFuture<T> result = GuardedCall.start(planner, permits, Attempts.blocking(call), thisThread, false).result;
     thisThread.runUntil(result);
     try {
       return result.get();
@@ -105,7 +126,7 @@ final class DownstreamGuardImpl implements DownstreamGuard {
 
   @Override
   public <T> CompletionStage<T> callAsync(Supplier<? extends CompletionStage<T>> call) {
-    return GuardedCall.start(planner, permits, requireNonNull(call, "call"), config().executor()).result;
+    return GuardedCall.start(planner, permits, requireNonNull(call, "call"), config().executor(), true).result;
   }
 
   @Override
@@ -113,7 +134,7 @@ final class DownstreamGuardImpl implements DownstreamGuard {
       Supplier<? extends CompletionStage<T>> call, Fallback<T> fallback) {
     requireNonNull(fallback, "fallback");
     CompletableFuture<T> attempts = GuardedCall.start(planner, permits, requireNonNull(call, "call"),
-        config().executor()).result;
+        config().executor(), true).result;
     CompletableFuture<GuardedResult<T>> result = attempts.handle((value, error) -> {
       if (error == null) {
         return GuardedResult.fresh(value);

@@ -1,12 +1,18 @@
 package io.reqctx.resilience4j;
 
 import io.github.resilience4j.retry.Retry;
+import io.opentelemetry.api.trace.Span;
 import io.reqctx.RequestCtx;
 import io.reqctx.Ticker;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -24,8 +30,13 @@ import org.jspecify.annotations.Nullable;
  * {@code Retry.context()} sleeps in {@code Thread.sleep}, which neither the request's cancellation nor an
  * injected ticker can cut short.
  *
- * <p>Attempts never overlap: each starts when the previous one, or its backoff, has ended, so one
- * thread at a time moves the call on.
+ * <p>Retried attempts never overlap: each starts when the previous one, or its backoff, has ended, so
+ * one thread at a time moves the call on. A hedged call ({@link Hedging}) is the exception: while
+ * attempts are in flight an alarm on the ticker starts one more after the hedging delay, each under
+ * the same budget, permission and retry-token rules; the first answer completes the call and the
+ * others are cancelled. Its attempts are started by one thread at a time (whoever asks while another
+ * starts one leaves the start to it), and its state is kept under the call's lock, never held while an
+ * attempt starts or is cancelled.
  */
 final class GuardedCall<T> {
   final CompletableFuture<T> result = new CompletableFuture<>();
@@ -42,16 +53,33 @@ final class GuardedCall<T> {
   /** Why the interval function vetoed the retry just decided; read and written by the deciding thread. */
   private @Nullable RetryStoppedException veto;
 
+  /** The hedging delay of a hedged call; null for a call that retries (or makes one attempt). */
+  private final @Nullable HedgeDelay hedging;
+  /** The span current when the call started: hedging events go there. */
+  private final Span callerSpan;
+  /** Starts asked for and not yet made; the thread that raises it from 0 makes them all. */
+  private final AtomicInteger startsAsked = new AtomicInteger();
+  // A hedged call's state, guarded by this.
+  private final Map<Integer, CompletableFuture<T>> inFlight = new HashMap<>();
+  private Ticker.@Nullable Alarm hedgeAlarm;
+  private @Nullable RetryStoppedException noMoreHedges;
+  private long lastStartNanos;
+  /** The attempt whose answer completes the call, 0 until one answered. */
+  private int winner;
+
   private GuardedCall(RetryPlanner planner, AttemptPermits permits, Supplier<? extends CompletionStage<T>> work,
-      Executor executor, RequestCtx ctx) {
+      Executor executor, RequestCtx ctx, boolean hedgeable) {
     this.planner = planner;
     this.permits = permits;
     this.work = work;
     this.executor = executor;
     this.ctx = ctx;
+    this.hedging = hedgeable && planner.mayHedge(ctx) ? planner.config().hedging() : null;
+    this.callerSpan = Span.current();
     Retry retry = planner.config().retry();
-    this.retryContext = retry == null ? null : retry.asyncContext();
-    this.retrying = planner.mayRetry(ctx);
+    // A hedged call does not also retry: gRPC allows one of the two per method, and hedges already repeat it.
+    this.retryContext = retry == null || hedging != null ? null : retry.asyncContext();
+    this.retrying = hedging != null || planner.mayRetry(ctx);
     result.whenComplete((value, error) -> {
       CompletableFuture<T> attempt = running;
       if (result.isCancelled() && attempt != null) {
@@ -60,15 +88,22 @@ final class GuardedCall<T> {
     });
   }
 
-  /** Starts a call of {@code work} under the current ctx; later attempts start on {@code executor}. */
+  /**
+   * Starts a call of {@code work} under the current ctx; later attempts start on {@code executor}. A
+   * {@code hedgeable} call (an asynchronous one) is hedged when the guard hedges and the call may repeat.
+   */
   static <T> GuardedCall<T> start(RetryPlanner planner, AttemptPermits permits,
-      Supplier<? extends CompletionStage<T>> work, Executor executor) {
-    GuardedCall<T> call = new GuardedCall<>(planner, permits, work, executor, RequestCtx.current());
+      Supplier<? extends CompletionStage<T>> work, Executor executor, boolean hedgeable) {
+    GuardedCall<T> call = new GuardedCall<>(planner, permits, work, executor, RequestCtx.current(), hedgeable);
     RetryBudget retryBudget = planner.config().retryBudget();
     if (retryBudget != null) {
       retryBudget.recordRequest();
     }
-    call.next();
+    if (call.hedging != null) {
+      call.startHedged();
+    } else {
+      call.next();
+    }
     return call;
   }
 
@@ -99,6 +134,7 @@ final class GuardedCall<T> {
   private void ended(RetryPlanner.AttemptBudget budget, long nanos, @Nullable T value, @Nullable Throwable error) {
     if (error == null) {
       permits.onSuccess(nanos, value);
+      recordLatency(nanos);
       succeeded(value);
       return;
     }
@@ -198,5 +234,218 @@ final class GuardedCall<T> {
       onCancel.remove();
       alarm.get().cancel();
     });
+  }
+
+  /** A successful attempt's latency feeds the guard's percentile hedging delay (when it has one). */
+  private void recordLatency(long nanos) {
+    HedgeDelay delay = planner.config().hedging();
+    if (delay != null) {
+      delay.recordLatency(nanos, planner.config().ticker().nanoTime());
+    }
+  }
+
+  // ---- hedged calls ----
+
+  private void startHedged() {
+    // Attempts end by themselves when the request is cancelled (their scopes are its children); the alarm does not.
+    RequestCtx.CancelRegistration onCancel = ctx.onCancel(cause -> cancelHedgeAlarm());
+    result.whenComplete((value, error) -> {
+      onCancel.remove();
+      cancelHedgeAlarm();
+      int answeredBy;
+      synchronized (this) {
+        answeredBy = winner;
+      }
+      if (error == null && answeredBy > 1) {
+        planner.config().telemetry().won(callerSpan, answeredBy);
+      }
+      stopOthers();
+    });
+    askToStart();
+  }
+
+  /**
+   * Asks for one more attempt (the first, or a hedge). Starts are made one at a time: the thread that
+   * finds none in progress makes every start asked for until none is left; the others return at once.
+   */
+  private void askToStart() {
+    if (startsAsked.getAndIncrement() != 0) {
+      return;
+    }
+    do {
+      startOne();
+      settleIfNothingLeft();
+    } while (startsAsked.decrementAndGet() != 0);
+  }
+
+  /** Starts the next attempt of a hedged call, unless the call is over or no more may start. */
+  private void startOne() {
+    HedgeDelay delay = hedging;
+    int made;
+    synchronized (this) {
+      made = attempts; // only the starting thread writes attempts
+      if (result.isDone() || noMoreHedges != null || made >= delay.hedging().maxAttempts()) {
+        return;
+      }
+    }
+    boolean hedge = made > 0;
+    RetryPlanner.AttemptBudget budget;
+    try {
+      RetryStoppedException veto = hedge ? planner.vetoHedge(ctx, made) : null;
+      if (veto != null) {
+        throw veto;
+      }
+      budget = planner.attemptBudget(ctx, made);
+      permits.acquire(made);
+      RetryStoppedException noToken = hedge ? planner.takeRetryToken(made, "hedging") : null;
+      if (noToken != null) {
+        permits.release();
+        throw noToken;
+      }
+    } catch (RetryStoppedException stop) {
+      synchronized (this) {
+        noMoreHedges = stop;
+      }
+      if (hedge && !result.isDone()) {
+        planner.config().telemetry().notSent(callerSpan, stop);
+      }
+      return;
+    }
+    int attempt = made + 1;
+    Ticker ticker = planner.config().ticker();
+    long start = ticker.nanoTime();
+    long sinceLast;
+    synchronized (this) {
+      attempts = attempt;
+      sinceLast = start - lastStartNanos;
+      lastStartNanos = start;
+    }
+    CompletableFuture<T> outcome = Attempts.run(ctx, planner.attemptCtx(ctx, attempt, true), attempt, budget, work,
+        planner.config().downstream());
+    if (hedge) {
+      planner.config().telemetry().sent(callerSpan, attempt, sinceLast, budget.budget());
+    }
+    boolean over;
+    synchronized (this) {
+      over = result.isDone();
+      if (!over && !outcome.isDone()) {
+        inFlight.put(attempt, outcome);
+      }
+    }
+    if (over) {
+      outcome.cancel(true);
+    } else if (!outcome.isDone() && attempt < delay.hedging().maxAttempts()) {
+      armHedgeAlarm(delay.delayNanos(start));
+    }
+    outcome.whenComplete((value, error) -> hedgedEnded(attempt, budget, ticker.nanoTime() - start, value, error));
+  }
+
+  private void armHedgeAlarm(long delayNanos) {
+    Ticker.Alarm alarm = planner.config().ticker().schedule(() -> executor.execute(this::askToStart), delayNanos);
+    Ticker.Alarm previous;
+    synchronized (this) {
+      previous = hedgeAlarm;
+      hedgeAlarm = alarm;
+    }
+    if (previous != null) {
+      previous.cancel();
+    }
+    if (result.isDone()) {
+      alarm.cancel();
+    }
+  }
+
+  private void cancelHedgeAlarm() {
+    Ticker.Alarm alarm;
+    synchronized (this) {
+      alarm = hedgeAlarm;
+      hedgeAlarm = null;
+    }
+    if (alarm != null) {
+      alarm.cancel();
+    }
+  }
+
+  private void hedgedEnded(int attempt, RetryPlanner.AttemptBudget budget, long nanos, @Nullable T value,
+      @Nullable Throwable error) {
+    // The attempt stays in flight until the call has its outcome or the next start is asked for, so that
+    // the starting thread never settles the call while an answer is on its way.
+    boolean first;
+    synchronized (this) {
+      first = error == null && !result.isDone() && winner == 0;
+      if (first) {
+        winner = attempt; // only the first successful attempt completes the call
+      }
+    }
+    if (error == null && first) {
+      permits.onSuccess(nanos, value);
+      recordLatency(nanos);
+      result.complete(value);
+      return;
+    }
+    if (error == null || result.isDone()) {
+      permits.release(); // cancelled because the call had its answer, or the caller left: not the downstream's doing
+      return;
+    }
+    Throwable failure = Attempts.unwrap(error);
+    boolean timedOut = failure instanceof AttemptTimeoutException || planner.config().timeoutOn().test(failure);
+    boolean calleeOwned = !ctx.isCancelled() && !(timedOut && budget.cutByCaller());
+    permits.onFailure(nanos, failure, timedOut, calleeOwned);
+    last = failure;
+    if (ctx.isCancelled()) {
+      result.completeExceptionally(RetryPlanner.failure(planner.cancelled(ctx, attempt, ""), failure));
+      return;
+    }
+    if (!timedOut && !hedging.hedging().nonFatal().test(failure)) {
+      result.completeExceptionally(RetryPlanner.failure(new RetryStoppedException(StopReason.NOT_RETRYABLE, attempt,
+          "reqctx: hedged call to " + planner.config().downstream() + " ended by a fatal failure of attempt " + attempt
+              + " (Hedging.builder().nonFatal does not accept it); the other attempts were cancelled", null), failure));
+      return;
+    }
+    cancelHedgeAlarm(); // a non-fatal failure sends the next hedge at once, as gRPC does
+    synchronized (this) {
+      inFlight.remove(attempt);
+    }
+    askToStart();
+  }
+
+  /**
+   * Ends a hedged call that has nothing in flight and can start nothing more: with the last failure and
+   * why no more attempts were made. Only the starting thread calls it, after a start was tried.
+   */
+  private void settleIfNothingLeft() {
+    RetryStoppedException why;
+    Throwable failure;
+    synchronized (this) {
+      if (result.isDone() || !inFlight.isEmpty()) {
+        return;
+      }
+      if (noMoreHedges == null && attempts < hedging.hedging().maxAttempts()) {
+        return;
+      }
+      failure = last;
+      if (failure == null && noMoreHedges == null) {
+        return; // attempts answered (or are ending) without a recorded failure: their outcome settles the call
+      }
+      why = noMoreHedges != null ? noMoreHedges : new RetryStoppedException(StopReason.ATTEMPTS_EXHAUSTED, attempts,
+          "reqctx: gave up on " + planner.config().downstream() + " after " + attempts + " hedged attempts (maxAttempts "
+              + hedging.hedging().maxAttempts() + " of its Hedging)", null);
+    }
+    result.completeExceptionally(RetryPlanner.failure(why, failure));
+  }
+
+  /** The call has its outcome: every attempt still in flight is cancelled (its call too). */
+  private void stopOthers() {
+    List<Map.Entry<Integer, CompletableFuture<T>>> others;
+    synchronized (this) {
+      others = new ArrayList<>(inFlight.entrySet());
+      inFlight.clear();
+    }
+    boolean answered = !result.isCancelled() && !ctx.isCancelled();
+    for (Map.Entry<Integer, CompletableFuture<T>> other : others) {
+      if (other.getValue().cancel(true) && answered) {
+        planner.config().telemetry().cancelled(callerSpan, other.getKey());
+      }
+    }
   }
 }

@@ -41,8 +41,20 @@ final class RetryPlanner {
   boolean mayRetry(RequestCtx ctx) {
     return config.retry() != null
         && config.retry().getRetryConfig().getMaxAttempts() > 1
-        && ctx.get(INSIDE_RETRY_LOOP) == null
-        && config.amplificationRule().mayRetry(ctx);
+        && mayRepeat(ctx);
+  }
+
+  /**
+   * Whether a call started from {@code ctx} is hedged: the guard hedges, the call is idempotent, and
+   * the hop may repeat calls (the same rule as for retries, so hedges never multiply down a chain).
+   */
+  boolean mayHedge(RequestCtx ctx) {
+    return config.hedging() != null && config.idempotent() && mayRepeat(ctx);
+  }
+
+  /** Not inside another loop of this process, and the amplification rule lets this hop repeat calls. */
+  private boolean mayRepeat(RequestCtx ctx) {
+    return ctx.get(INSIDE_RETRY_LOOP) == null && config.amplificationRule().mayRetry(ctx);
   }
 
   /** The ctx attempt {@code attempt} runs in (its scope is opened under it). */
@@ -111,26 +123,56 @@ final class RetryPlanner {
               + ctx.inboundAttempt() + "): " + config.amplificationRule()
               + ", or the call runs inside another retry loop; retries at several layers would multiply");
     }
-    Duration backoff = Duration.ofMillis(backoffMillis);
-    Duration remaining = ctx.remainingBudget().orElse(null);
-    if (remaining != null) {
-      Duration afterBackoff = remaining.minus(backoff);
-      Duration left = afterBackoff.isNegative() ? Duration.ZERO : afterBackoff;
-      Duration available = config.policy().usable(left);
-      Duration needed = config.minimumRetryBudgetOrDefault();
-      if (available.compareTo(needed) < 0) {
-        return stop(StopReason.DEADLINE_BUDGET, attemptsMade,
-            "reqctx: not retrying " + downstream + ": attempt " + (attemptsMade + 1) + " would get "
-                + Math.max(0, available.toMillis()) + "ms (remaining " + remaining.toMillis() + "ms - backoff "
-                + backoffMillis + "ms - reserve " + config.policy().reserveFor(left).toMillis() + "ms), less than the "
-                + needed.toMillis() + "ms a retry needs (the TimeLimiter's timeout, or "
-                + "DownstreamGuard.builder().minimumRetryBudget)");
-      }
+    RetryStoppedException noTime = budgetVeto(ctx, attemptsMade, backoffMillis, config.minimumRetryBudgetOrDefault(),
+        "retrying", "a retry needs (the TimeLimiter's timeout, or DownstreamGuard.builder().minimumRetryBudget)");
+    return noTime != null ? noTime : takeRetryToken(attemptsMade, "retrying");
+  }
+
+  /**
+   * Why hedge {@code attemptsMade + 1} must not be sent now; null when it may: the caller's request is
+   * not cancelled, and what is left after the reserve fits {@link GuardConfig#minimumHedgeBudget()}. The
+   * retry token is taken last, by {@link #takeRetryToken}, once the breaker and the bulkhead let it start.
+   */
+  @Nullable RetryStoppedException vetoHedge(RequestCtx ctx, int attemptsMade) {
+    if (ctx.isCancelled()) {
+      return stop(StopReason.CANCELLED, attemptsMade, "reqctx: not hedging " + config.downstream()
+          + ": the caller's request was cancelled (" + ctx.cancellationCause() + ")");
     }
+    return budgetVeto(ctx, attemptsMade, 0, config.minimumHedgeBudget(), "hedging",
+        "a hedge needs (Hedging.builder().minimumBudget, else as for a retry: DownstreamGuard.builder()"
+            + ".minimumRetryBudget or the TimeLimiter's timeout)");
+  }
+
+  /**
+   * Why attempt {@code attemptsMade + 1}, started {@code waitMillis} from now, cannot be made: what will
+   * be left of the remaining budget after the reserve is below {@code needed}; null when it fits.
+   */
+  private @Nullable RetryStoppedException budgetVeto(RequestCtx ctx, int attemptsMade, long waitMillis,
+      Duration needed, String doing, String neededBy) {
+    Duration remaining = ctx.remainingBudget().orElse(null);
+    if (remaining == null) {
+      return null;
+    }
+    Duration afterWait = remaining.minus(Duration.ofMillis(waitMillis));
+    Duration left = afterWait.isNegative() ? Duration.ZERO : afterWait;
+    Duration available = config.policy().usable(left);
+    if (available.compareTo(needed) >= 0) {
+      return null;
+    }
+    return stop(StopReason.DEADLINE_BUDGET, attemptsMade,
+        "reqctx: not " + doing + " " + config.downstream() + ": attempt " + (attemptsMade + 1) + " would get "
+            + Math.max(0, available.toMillis()) + "ms (remaining " + remaining.toMillis() + "ms"
+            + (waitMillis > 0 ? " - backoff " + waitMillis + "ms" : "") + " - reserve "
+            + config.policy().reserveFor(left).toMillis() + "ms), less than the " + needed.toMillis() + "ms "
+            + neededBy);
+  }
+
+  /** Takes a token from the retry budget for one more attempt; why not, when it is spent. */
+  @Nullable RetryStoppedException takeRetryToken(int attemptsMade, String doing) {
     RetryBudget retryBudget = config.retryBudget();
     if (retryBudget != null && !retryBudget.tryAcquireRetry()) {
       return stop(StopReason.RETRY_BUDGET, attemptsMade,
-          "reqctx: not retrying " + downstream + ": its retry budget is spent (" + retryBudget + ")");
+          "reqctx: not " + doing + " " + config.downstream() + ": its retry budget is spent (" + retryBudget + ")");
     }
     return null;
   }

@@ -58,6 +58,10 @@ public final class Metrics implements CtxObserver {
   private final DoubleHistogram workAfterCancel;
   private final LongCounter leaks;
   private final LongCounter droppedValues;
+  private final DoubleHistogram reserve;
+  private static final int MAX_CACHED_CALLEES = 256;
+  private final Map<String, Attributes> fixedReserveAttributes = new ConcurrentHashMap<>();
+  private final Map<String, Attributes> adaptiveReserveAttributes = new ConcurrentHashMap<>();
 
   private Metrics(OpenTelemetry source) {
     this.source = source;
@@ -79,6 +83,9 @@ public final class Metrics implements CtxObserver {
     leaks = meter.counterBuilder("reqctx.leaks").setDescription("Leaked scopes, attaches and tasks").build();
     droppedValues = meter.counterBuilder("reqctx.dropped_values")
         .setDescription("Inbound typed values dropped as undecodable or oversized").build();
+    reserve = meter.histogramBuilder("reqctx.reserve").setUnit("ms")
+        .setDescription("Time kept back from outgoing calls' budgets for transit, per callee")
+        .setExplicitBucketBoundariesAdvice(MS_BUCKETS).build();
   }
 
   /**
@@ -104,6 +111,23 @@ public final class Metrics implements CtxObserver {
     Attributes attributes = tierAttributes.computeIfAbsent(tier, t -> Attributes.of(TIER, t.name()));
     budgetAtArrival.record(budget.toNanos() / 1e6, attributes);
     depth.record(hops, attributes);
+  }
+
+  /**
+   * An outgoing call to {@code callee} kept back {@code reserveNanos} of its caller's budget, learned
+   * from the callee's observed transit ({@code adaptive}) or floor plus fraction.
+   */
+  public void recordReserve(String callee, long reserveNanos, boolean adaptive) {
+    Map<String, Attributes> bySource = adaptive ? adaptiveReserveAttributes : fixedReserveAttributes;
+    Attributes attributes = bySource.get(callee);
+    if (attributes == null) {
+      attributes = Attributes.of(TelemetryAttributes.CALLEE, callee,
+          TelemetryAttributes.RESERVE_SOURCE, adaptive ? "adaptive" : "fixed");
+      if (bySource.size() < MAX_CACHED_CALLEES) { // callee names come from client configurations: few
+        bySource.putIfAbsent(callee, attributes);
+      }
+    }
+    reserve.record(reserveNanos / 1e6, attributes);
   }
 
   /** Which end of a call recorded a deadline. */

@@ -35,4 +35,16 @@ public final class TelemetryAttributes {
   public static final AttributeKey<String> LEAK_KIND = AttributeKey.stringKey("reqctx.leak.kind");
   /** A propagated key's name (metrics). */
   public static final AttributeKey<String> KEY = AttributeKey.stringKey("reqctx.key");
+  /** The downstream a guarded call goes to (hedging metrics and span events). */
+  public static final AttributeKey<String> DOWNSTREAM = AttributeKey.stringKey("reqctx.downstream");
+  /** Which attempt of a guarded call, 1 for the first (hedging span events). */
+  public static final AttributeKey<Long> ATTEMPT = AttributeKey.longKey("reqctx.attempt");
+  /** How long after the previous attempt a hedge was sent, in milliseconds (hedging span events). */
+  public static final AttributeKey<Double> HEDGE_DELAY_MS = AttributeKey.doubleKey("reqctx.hedge.delay_ms");
+  /** The callee of an outgoing call, as its client configuration names it (reserve metrics and spans). */
+  public static final AttributeKey<String> CALLEE = AttributeKey.stringKey("reqctx.callee");
+  /** The reserve kept back from an outgoing call's budget, in milliseconds (CLIENT spans). */
+  public static final AttributeKey<Double> RESERVE_MS = AttributeKey.doubleKey("reqctx.reserve_ms");
+  /** Where that reserve came from: {@code fixed} (floor plus fraction) or {@code adaptive} (observed transit). */
+  public static final AttributeKey<String> RESERVE_SOURCE = AttributeKey.stringKey("reqctx.reserve.source");
 }

@@ -100,6 +100,14 @@ public interface InboundCall extends AutoCloseable {
   Context context();
 
   /**
+   * Writes {@code reqctx-elapsed-us}, the time since the call was opened on the server's ticker, into the
+   * response's headers (gRPC: its trailers), so that a caller with an adaptive reserve learns the
+   * transit cost of the hop. Written to {@link Trust#TRUSTED} callers only: an edge server does not tell
+   * the public how long it worked.
+   */
+  void writeElapsed(HeaderWriter writer);
+
+  /**
    * Cancels the call's scope; the first cause wins. The cause says what happened, as {@link
    * Outcome#ofCancellation} reads it: a {@link io.reqctx.DeadlineExceededException}, a {@link
    * java.util.concurrent.CancellationException}, or the failure itself (a handler's exception).

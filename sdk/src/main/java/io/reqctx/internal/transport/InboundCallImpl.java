@@ -13,10 +13,14 @@ import io.reqctx.DeadlineExceededException;
 import io.reqctx.Outcome;
 import io.reqctx.Rejection;
 import io.reqctx.RequestCtx;
+import io.reqctx.Ticker;
 import io.reqctx.Tier;
 import io.reqctx.internal.telemetry.Metrics;
+import io.reqctx.internal.wire.ElapsedMicros;
+import io.reqctx.internal.wire.WireHeaders;
 import io.reqctx.transport.ServerConfig;
 import io.reqctx.transport.SpanMode;
+import io.reqctx.transport.Trust;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -37,10 +41,16 @@ final class InboundCallImpl implements InboundCall {
   private final @Nullable Deadline callerDeadline;
   private final RequestCtx.@Nullable CancelRegistration spanEvents;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final Ticker ticker;
+  private final long openedNanos;
+  private final boolean reportElapsed;
 
   private InboundCallImpl(
       ServerConfig config, InboundRequest request, Decision decision, Metrics metrics, CancellableCtx scope,
       ServerSpan serverSpan) {
+    this.ticker = config.ticker();
+    this.openedNanos = ticker.nanoTime();
+    this.reportElapsed = config.trust() == Trust.TRUSTED;
     this.request = request;
     this.decision = decision;
     this.tier = config.tier();
@@ -54,6 +64,14 @@ final class InboundCallImpl implements InboundCall {
     Duration sent = request.inboundRemaining();
     this.callerDeadline = sent == null ? null : Deadline.after(sent, config.ticker());
     this.spanEvents = spans == SpanMode.OFF ? null : scope.ctx().onCancel(cause -> SpanAttributes.cancelled(span, cause));
+  }
+
+  @Override
+  public void writeElapsed(HeaderWriter writer) {
+    requireNonNull(writer, "writer");
+    if (reportElapsed) {
+      writer.put(WireHeaders.ELAPSED_US, ElapsedMicros.format(ticker.nanoTime() - openedNanos));
+    }
   }
 
   static InboundCall open(ServerConfig config, HeaderReader headers, String method, @Nullable Duration inboundRemaining) {

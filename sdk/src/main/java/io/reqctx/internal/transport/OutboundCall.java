@@ -96,6 +96,15 @@ public interface OutboundCall {
    */
   void writeBudgetHeader(HeaderWriter writer);
 
+  /**
+   * The response's headers (gRPC: its trailers) arrived: with an {@linkplain
+   * io.reqctx.BudgetPolicy#adaptiveReserve() adaptive reserve}, the time since {@link #start} minus the
+   * callee's own elapsed time ({@code reqctx-elapsed-us}) is recorded as the callee's transit cost,
+   * which later calls to it reserve. Nothing happens without the header, before {@link #start}, or with
+   * a fixed reserve.
+   */
+  void received(HeaderReader headers);
+
   /** Records {@code outcome} on the CLIENT span and ends it. First call wins; nothing before {@link #start}. */
   void end(Outcome outcome);
 }

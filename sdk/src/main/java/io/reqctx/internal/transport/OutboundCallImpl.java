@@ -8,13 +8,17 @@ import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.context.Context;
 import io.reqctx.Callee;
 import io.reqctx.CtxKey;
+import io.reqctx.Deadline;
 import io.reqctx.OutboundBudget;
 import io.reqctx.Outcome;
 import io.reqctx.Rejection;
 import io.reqctx.RequestCtx;
+import io.reqctx.Ticker;
 import io.reqctx.internal.telemetry.Metrics;
+import io.reqctx.internal.telemetry.TelemetryAttributes;
 import io.reqctx.internal.wire.AttemptNumber;
 import io.reqctx.internal.wire.BudgetMillis;
+import io.reqctx.internal.wire.ElapsedMicros;
 import io.reqctx.internal.wire.HopCount;
 import io.reqctx.internal.wire.TraceContext;
 import io.reqctx.internal.wire.TraceState;
@@ -24,6 +28,7 @@ import io.reqctx.transport.Egress;
 import io.reqctx.transport.SpanMode;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.jspecify.annotations.Nullable;
 
 /** Applies the outbound rules of one {@link ClientConfig} to one call. */
@@ -34,19 +39,31 @@ final class OutboundCallImpl implements OutboundCall {
   private final RequestCtx ctx;
   private final OutboundBudget verdict;
   private final @Nullable Rejection rejection;
+  /**
+   * With an adaptive reserve, the ticker the call's elapsed time is measured on (the caller's
+   * deadline's, else the system's); null otherwise: nothing is measured.
+   */
+  private final @Nullable Ticker ticker;
+  /** Whether the verdict's reserve is the callee's observed transit (adaptive reserve, known transit). */
+  private final boolean adaptiveReserve;
+  private volatile long startNanos;
+  private volatile boolean started;
   // Guarded by this.
   private @Nullable Span span;
   private @Nullable TraceContext trace;
   private boolean ended;
 
   private OutboundCallImpl(
-      ClientConfig config, Context parent, String method, RequestCtx ctx, OutboundBudget verdict, @Nullable Rejection rejection) {
+      ClientConfig config, Context parent, String method, RequestCtx ctx, OutboundBudget verdict,
+      @Nullable Rejection rejection, @Nullable Ticker ticker, boolean adaptiveReserve) {
     this.config = config;
     this.parent = parent;
     this.method = method;
     this.ctx = ctx;
     this.verdict = verdict;
     this.rejection = rejection;
+    this.ticker = ticker;
+    this.adaptiveReserve = adaptiveReserve;
   }
 
   static OutboundCall prepare(ClientConfig config, Context parent, String method) {
@@ -55,8 +72,14 @@ final class OutboundCallImpl implements OutboundCall {
     requireNonNull(method, "method");
     RequestCtx ctx = RequestCtx.fromContext(parent);
     Callee callee = callee(config, ctx, method);
-    OutboundBudget verdict = config.policy().outbound(ctx.remainingBudget().orElse(null), ctx.tier(), callee);
-    return new OutboundCallImpl(config, parent, method, ctx, verdict, rejection(ctx, verdict));
+    Ticker ticker = null;
+    Duration transit = null;
+    if (config.policy().adaptiveReserve()) {
+      ticker = ctx.deadline().map(Deadline::ticker).orElseGet(Ticker::system);
+      transit = TransitReserves.of(config).estimate(callee.name(), ticker.nanoTime());
+    }
+    OutboundBudget verdict = config.policy().outbound(ctx.remainingBudget().orElse(null), ctx.tier(), callee, transit);
+    return new OutboundCallImpl(config, parent, method, ctx, verdict, rejection(ctx, verdict), ticker, transit != null);
   }
 
   /**
@@ -118,8 +141,16 @@ final class OutboundCallImpl implements OutboundCall {
         return;
       }
       span = startSpan();
+      if (ticker != null) {
+        startNanos = ticker.nanoTime();
+        started = true;
+      }
     }
     Metrics metrics = Metrics.of(config.openTelemetry());
+    Duration reserve = reserve();
+    if (reserve != null) {
+      metrics.recordReserve(verdict.callee().name(), reserve.toNanos(), adaptiveReserve);
+    }
     if (verdict.tierViolation()) {
       TierViolations.report(metrics, ctx.tier(), verdict.callee().tier(), method);
     }
@@ -131,7 +162,28 @@ final class OutboundCallImpl implements OutboundCall {
     }
   }
 
+  /** The reserve the verdict kept back, or null when the caller had no deadline. */
+  private @Nullable Duration reserve() {
+    if (ctx.deadline().isEmpty()) {
+      return null;
+    }
+    if (verdict instanceof OutboundBudget.Send send) {
+      return send.reserve();
+    }
+    return verdict instanceof OutboundBudget.FailFast failFast ? failFast.reserve() : null;
+  }
+
   private Span startSpan() {
+    Span span = startSpanWithoutReserve();
+    Duration reserve = reserve();
+    if (reserve != null && config.spans() != SpanMode.OFF) {
+      span.setAttribute(TelemetryAttributes.RESERVE_MS, reserve.toNanos() / 1e6);
+      span.setAttribute(TelemetryAttributes.RESERVE_SOURCE, adaptiveReserve ? "adaptive" : "fixed");
+    }
+    return span;
+  }
+
+  private Span startSpanWithoutReserve() {
     if (config.spans() != SpanMode.CREATE) {
       Span current = Span.fromContext(parent);
       if (config.spans() == SpanMode.ENRICH) {
@@ -219,6 +271,22 @@ final class OutboundCallImpl implements OutboundCall {
     if (encoded != null) {
       writer.put(key.headerName(), encoded);
     }
+  }
+
+  @Override
+  public void received(HeaderReader headers) {
+    requireNonNull(headers, "headers");
+    Ticker clock = ticker;
+    if (clock == null || !started) {
+      return;
+    }
+    OptionalLong calleeMicros = ElapsedMicros.parseMicros(headers.single(WireHeaders.ELAPSED_US));
+    if (calleeMicros.isEmpty()) {
+      return; // a callee that does not report its elapsed time leaves its reserve fixed
+    }
+    long now = clock.nanoTime();
+    long transit = now - startNanos - calleeMicros.getAsLong() * 1_000L;
+    TransitReserves.of(config).record(verdict.callee().name(), transit, now);
   }
 
   @Override

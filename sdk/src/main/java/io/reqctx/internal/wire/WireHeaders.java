@@ -44,6 +44,9 @@ public final class WireHeaders {
   /** Attempt number, see {@link AttemptNumber}. */
   public static final String ATTEMPT = "reqctx-attempt";
 
+  /** Response header (gRPC: trailer): the callee's own elapsed time, see {@link ElapsedMicros}. */
+  public static final String ELAPSED_US = "reqctx-elapsed-us";
+
   /** Prefix of the one-header-per-key typed values, see {@link KeyHeader}. */
   public static final String KEY_PREFIX = "reqctx-key-";
 

@@ -9,6 +9,7 @@ import com.linecorp.armeria.common.AggregatedHttpRequest;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.logging.RequestLogAccess;
 import com.linecorp.armeria.common.logging.RequestLogBuilder;
 import com.linecorp.armeria.common.logging.RequestLogProperty;
 import com.linecorp.armeria.common.util.Exceptions;
@@ -91,7 +92,7 @@ final class GuardedExchange {
   }
 
   /** One attempt, started while its ctx is current: a derived client context, the body replayed. */
-  private CompletionStage<AggregatedHttpResponse> attempt(AggregatedHttpRequest request) {
+  private CompletionStage<Answer> attempt(AggregatedHttpRequest request) {
     int attempt = attemptsStarted.incrementAndGet();
     HttpRequest replay = request.toHttpRequest();
     ClientRequestContext derived =
@@ -107,7 +108,7 @@ final class GuardedExchange {
       attemptResponse = HttpResponse.ofFailure(t);
     }
     HttpResponse sent = attemptResponse;
-    CompletableFuture<AggregatedHttpResponse> outcome = new CompletableFuture<>();
+    CompletableFuture<Answer> outcome = new CompletableFuture<>();
     sent.aggregate().handle((aggregated, cause) -> {
       Throwable failure = cause == null ? null : Exceptions.peel(cause);
       endLogIfNotSent(derived, aggregated, failure);
@@ -117,7 +118,7 @@ final class GuardedExchange {
         outcome.completeExceptionally(new InvalidHttpResponseException(aggregated, "attempt " + attempt + " of "
             + ctx.method() + " " + ctx.path() + " to " + guard.downstream() + " got " + aggregated.status(), null));
       } else {
-        outcome.complete(aggregated);
+        outcome.complete(new Answer(aggregated, derived.log()));
       }
       return null;
     });
@@ -153,21 +154,25 @@ final class GuardedExchange {
     return ctx.endpoint();
   }
 
-  private AggregatedHttpResponse degraded(Fallback<AggregatedHttpResponse> recover, StopReason reason,
+  private Answer degraded(Fallback<AggregatedHttpResponse> recover, StopReason reason,
       Throwable failure) throws Exception {
     AggregatedHttpResponse value = recover.recover(reason, failure);
     if (value == null) {
       throw new NullPointerException("the fallback for " + ctx.method() + " " + ctx.path() + " returned null");
     }
-    return AggregatedHttpResponse.of(
+    return new Answer(AggregatedHttpResponse.of(
         value.headers().toBuilder().set(ResilienceClient.DEGRADED, reason.name().toLowerCase(Locale.ROOT)).build(),
-        value.content(), value.trailers());
+        value.content(), value.trailers()), null);
   }
 
-  private void finish(@Nullable AggregatedHttpResponse value, @Nullable Throwable error) {
-    if (error == null && value != null) {
-      endLog(value, null);
-      response.complete(value.toHttpResponse());
+  private void finish(@Nullable Answer answer, @Nullable Throwable error) {
+    if (error == null && answer != null) {
+      if (answer.attemptLog() != null) {
+        ctx.logBuilder().endResponseWithChild(answer.attemptLog()); // a hedge may have answered before the last one
+      } else {
+        endLog(answer.response(), null);
+      }
+      response.complete(answer.response().toHttpResponse());
       return;
     }
     Throwable failure = Exceptions.peel(error == null ? new IllegalStateException("no response") : error);
@@ -205,6 +210,9 @@ final class GuardedExchange {
     }
     end(log, value, failure);
   }
+
+  /** An attempt's response (or the fallback's), with the log of the attempt that produced it (null: the fallback). */
+  record Answer(AggregatedHttpResponse response, @Nullable RequestLogAccess attemptLog) {}
 
   /** A request the transport never saw (rejected by a decorator, or failed early) has its log ended here. */
   private static void endLogIfNotSent(ClientRequestContext derived, @Nullable AggregatedHttpResponse value,

@@ -23,6 +23,7 @@ final class GuardingInterceptor implements ClientInterceptor {
   private final Map<String, Fallback<?>> fallbacks;
   private final Set<Status.Code> retryableCodes;
   private final Map<DownstreamGuard, DownstreamGuard> byStatus = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<DownstreamGuard, DownstreamGuard> idempotent = new java.util.concurrent.ConcurrentHashMap<>();
 
   GuardingInterceptor(Map<String, DownstreamGuard> byMethod, Map<String, DownstreamGuard> byService,
       Map<String, Fallback<?>> fallbacks, Set<Status.Code> retryableCodes) {
@@ -51,8 +52,14 @@ final class GuardingInterceptor implements ClientInterceptor {
       String service = method.getServiceName();
       guard = service == null ? null : byService.get(service);
     }
-    return guard == null ? null : byStatus.computeIfAbsent(guard,
+    if (guard == null) {
+      return null;
+    }
+    DownstreamGuard transported = byStatus.computeIfAbsent(guard,
         g -> g.withRetryOn(retryableStatus()).withTimeoutOn(ResilienceClientInterceptor.deadlineExceeded()));
+    // A method its descriptor marks idempotent or safe (proto idempotency_level) may be hedged.
+    return method.isIdempotent() || method.isSafe()
+        ? idempotent.computeIfAbsent(transported, g -> g.withIdempotent(true)) : transported;
   }
 
   private Predicate<Throwable> retryableStatus() {

@@ -37,6 +37,11 @@ import java.util.function.Predicate;
  *         .build());
  * }</pre>
  *
+ * <p>A guard with {@link io.reqctx.resilience4j.Hedging} hedges the calls of methods that are
+ * idempotent: the guard says so ({@code DownstreamGuard.Builder.idempotent}), or the method's
+ * descriptor is marked idempotent or safe. Each attempt, hedges included, is a call of its own on the
+ * next channel; the first response wins and the others are cancelled (their servers see the cancel).
+ *
  * <p>A response produced by a fallback carries the header {@link #DEGRADED} (set locally, never sent
  * on the wire) with the {@link io.reqctx.resilience4j.StopReason} in lower case; read it with {@code
  * MetadataUtils.newCaptureMetadataInterceptor}. Only unary methods are guarded; other methods, and
@@ -60,6 +65,19 @@ public final class ResilienceClientInterceptor {
   public static Predicate<Throwable> deadlineExceeded() {
     return failure -> (failure instanceof StatusRuntimeException || failure instanceof StatusException)
         && Status.fromThrowable(failure).getCode() == Status.Code.DEADLINE_EXCEEDED;
+  }
+
+  /**
+   * Whether a failure is a gRPC status with one of {@code codes}: for {@code
+   * Hedging.builder().nonFatal(...)}, gRPC's {@code nonFatalStatusCodes}.
+   */
+  public static Predicate<Throwable> statusCodes(Status.Code... codes) {
+    EnumSet<Status.Code> set = EnumSet.noneOf(Status.Code.class);
+    for (Status.Code code : requireNonNull(codes, "codes")) {
+      set.add(requireNonNull(code, "code"));
+    }
+    return failure -> (failure instanceof StatusRuntimeException || failure instanceof StatusException)
+        && set.contains(Status.fromThrowable(failure).getCode());
   }
 
   /** Starts a configuration. */
