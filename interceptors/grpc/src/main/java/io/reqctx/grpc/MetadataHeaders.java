@@ -5,9 +5,11 @@ import io.reqctx.internal.transport.HeaderReader;
 import io.reqctx.internal.transport.HeaderWriter;
 import io.reqctx.internal.wire.WireHeaders;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Adapts grpc {@link Metadata} to the transport kernel's header interfaces (ASCII values only): every
@@ -24,14 +26,35 @@ final class MetadataHeaders {
   }
 
   static HeaderReader reader(Metadata metadata) {
-    return name -> {
-      Iterable<String> values = metadata.getAll(key(name));
-      if (values == null) {
-        return List.of();
+    // Read once per header and call: an absent header costs no allocation, a single value one list.
+    return new HeaderReader() {
+      @Override
+      public List<String> all(String name) {
+        Metadata.Key<String> key = key(name);
+        if (!metadata.containsKey(key)) {
+          return List.of();
+        }
+        Iterator<String> values = metadata.getAll(key).iterator();
+        String first = values.next();
+        if (!values.hasNext()) {
+          return List.of(first);
+        }
+        List<String> list = new ArrayList<>(2);
+        list.add(first);
+        values.forEachRemaining(list::add);
+        return list;
       }
-      List<String> list = new ArrayList<>(1);
-      values.forEach(list::add);
-      return list;
+
+      @Override
+      public @Nullable String single(String name) {
+        Metadata.Key<String> key = key(name);
+        if (!metadata.containsKey(key)) {
+          return null;
+        }
+        Iterator<String> values = metadata.getAll(key).iterator();
+        String first = values.next();
+        return values.hasNext() ? null : first;
+      }
     };
   }
 
