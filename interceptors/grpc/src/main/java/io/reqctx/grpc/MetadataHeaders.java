@@ -30,11 +30,10 @@ final class MetadataHeaders {
     return new HeaderReader() {
       @Override
       public List<String> all(String name) {
-        Metadata.Key<String> key = key(name);
-        if (!metadata.containsKey(key)) {
+        Iterator<String> values = values(metadata, name);
+        if (values == null) {
           return List.of();
         }
-        Iterator<String> values = metadata.getAll(key).iterator();
         String first = values.next();
         if (!values.hasNext()) {
           return List.of(first);
@@ -47,15 +46,20 @@ final class MetadataHeaders {
 
       @Override
       public @Nullable String single(String name) {
-        Metadata.Key<String> key = key(name);
-        if (!metadata.containsKey(key)) {
+        Iterator<String> values = values(metadata, name);
+        if (values == null) {
           return null;
         }
-        Iterator<String> values = metadata.getAll(key).iterator();
         String first = values.next();
         return values.hasNext() ? null : first;
       }
     };
+  }
+
+  /** The values of {@code name} in arrival order, at least one; null when it is absent (no allocation then). */
+  private static @Nullable Iterator<String> values(Metadata metadata, String name) {
+    Metadata.Key<String> key = key(name);
+    return metadata.containsKey(key) ? metadata.getAll(key).iterator() : null;
   }
 
   static HeaderWriter writer(Metadata metadata) {
