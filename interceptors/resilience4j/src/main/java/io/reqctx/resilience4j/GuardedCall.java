@@ -33,10 +33,11 @@ import org.jspecify.annotations.Nullable;
  * <p>Retried attempts never overlap: each starts when the previous one, or its backoff, has ended, so
  * one thread at a time moves the call on. A hedged call ({@link Hedging}) is the exception: while
  * attempts are in flight an alarm on the ticker starts one more after the hedging delay, each under
- * the same budget, permission and retry-token rules; the first answer completes the call and the
- * others are cancelled. Its attempts are started by one thread at a time (whoever asks while another
- * starts one leaves the start to it), and its state is kept under the call's lock, never held while an
- * attempt starts or is cancelled.
+ * the same budget, permission and retry-token rules; the first answer completes the call once the
+ * others are cancelled (their scopes closed), so whoever it wakes finds none of them open. Its
+ * attempts are started by one thread at a time (whoever asks while another starts one leaves the start
+ * to it), and its state is kept under the call's lock, never held while an attempt starts or is
+ * cancelled.
  */
 final class GuardedCall<T> {
   final CompletableFuture<T> result = new CompletableFuture<>();
@@ -64,8 +65,12 @@ final class GuardedCall<T> {
   private Ticker.@Nullable Alarm hedgeAlarm;
   private @Nullable RetryStoppedException noMoreHedges;
   private long lastStartNanos;
-  /** The attempt whose answer completes the call, 0 until one answered. */
-  private int winner;
+  /** An attempt is being started: its future is not yet in {@link #inFlight}. */
+  private boolean starting;
+  /** The call's outcome is known: no attempt starts any more. */
+  private boolean settling;
+  /** How the call ends, left by a thread that settled it while an attempt was being started; the starter runs it. */
+  private @Nullable Runnable settleAfterStart;
 
   private GuardedCall(RetryPlanner planner, AttemptPermits permits, Supplier<? extends CompletionStage<T>> work,
       Executor executor, RequestCtx ctx, boolean hedgeable) {
@@ -252,14 +257,7 @@ final class GuardedCall<T> {
     result.whenComplete((value, error) -> {
       onCancel.remove();
       cancelHedgeAlarm();
-      int answeredBy;
-      synchronized (this) {
-        answeredBy = winner;
-      }
-      if (error == null && answeredBy > 1) {
-        planner.config().telemetry().won(callerSpan, answeredBy);
-      }
-      stopOthers();
+      stopOthers(); // when the caller cancelled the call; otherwise nothing is left in flight by now
     });
     askToStart();
   }
@@ -284,9 +282,10 @@ final class GuardedCall<T> {
     int made;
     synchronized (this) {
       made = attempts; // only the starting thread writes attempts
-      if (result.isDone() || noMoreHedges != null || made >= delay.hedging().maxAttempts()) {
+      if (settling || result.isDone() || noMoreHedges != null || made >= delay.hedging().maxAttempts()) {
         return;
       }
+      starting = true;
     }
     boolean hedge = made > 0;
     RetryPlanner.AttemptBudget budget;
@@ -306,7 +305,10 @@ final class GuardedCall<T> {
       synchronized (this) {
         noMoreHedges = stop;
       }
-      if (hedge && !result.isDone()) {
+      Runnable settle = endStart();
+      if (settle != null) {
+        settle.run();
+      } else if (hedge && !result.isDone()) {
         planner.config().telemetry().notSent(callerSpan, stop);
       }
       return;
@@ -325,19 +327,31 @@ final class GuardedCall<T> {
     if (hedge) {
       planner.config().telemetry().sent(callerSpan, attempt, sinceLast, budget.budget());
     }
+    Runnable settle = endStart();
     boolean over;
     synchronized (this) {
-      over = result.isDone();
+      over = settling || result.isDone();
       if (!over && !outcome.isDone()) {
         inFlight.put(attempt, outcome);
       }
     }
     if (over) {
       outcome.cancel(true);
+      if (settle != null) {
+        settle.run(); // the call was settled while this attempt started: it ends now that the attempt is stopped
+      }
     } else if (!outcome.isDone() && attempt < delay.hedging().maxAttempts()) {
       armHedgeAlarm(delay.delayNanos(start));
     }
     outcome.whenComplete((value, error) -> hedgedEnded(attempt, budget, ticker.nanoTime() - start, value, error));
+  }
+
+  /** The starting thread is done starting: what it must now run to settle the call, if it was settled meanwhile. */
+  private synchronized @Nullable Runnable endStart() {
+    starting = false;
+    Runnable settle = settleAfterStart;
+    settleAfterStart = null;
+    return settle;
   }
 
   private void armHedgeAlarm(long delayNanos) {
@@ -372,18 +386,25 @@ final class GuardedCall<T> {
     // the starting thread never settles the call while an answer is on its way.
     boolean first;
     synchronized (this) {
-      first = error == null && !result.isDone() && winner == 0;
+      first = error == null && !settling && !result.isDone();
       if (first) {
-        winner = attempt; // only the first successful attempt completes the call
+        settling = true; // only the first successful attempt completes the call
       }
     }
     if (error == null && first) {
       permits.onSuccess(nanos, value);
       recordLatency(nanos);
-      result.complete(value);
+      if (attempt > 1) {
+        planner.config().telemetry().won(callerSpan, attempt);
+      }
+      settleClaimed(() -> result.complete(value));
       return;
     }
-    if (error == null || result.isDone()) {
+    boolean over;
+    synchronized (this) {
+      over = settling || result.isDone();
+    }
+    if (error == null || over) {
       permits.release(); // cancelled because the call had its answer, or the caller left: not the downstream's doing
       return;
     }
@@ -393,13 +414,15 @@ final class GuardedCall<T> {
     permits.onFailure(nanos, failure, timedOut, calleeOwned);
     last = failure;
     if (ctx.isCancelled()) {
-      result.completeExceptionally(RetryPlanner.failure(planner.cancelled(ctx, attempt, ""), failure));
+      Throwable cancelled = RetryPlanner.failure(planner.cancelled(ctx, attempt, ""), failure);
+      settle(() -> result.completeExceptionally(cancelled));
       return;
     }
     if (!timedOut && !hedging.hedging().nonFatal().test(failure)) {
-      result.completeExceptionally(RetryPlanner.failure(new RetryStoppedException(StopReason.NOT_RETRYABLE, attempt,
+      Throwable fatal = RetryPlanner.failure(new RetryStoppedException(StopReason.NOT_RETRYABLE, attempt,
           "reqctx: hedged call to " + planner.config().downstream() + " ended by a fatal failure of attempt " + attempt
-              + " (Hedging.builder().nonFatal does not accept it); the other attempts were cancelled", null), failure));
+              + " (Hedging.builder().nonFatal does not accept it); the other attempts were cancelled", null), failure);
+      settle(() -> result.completeExceptionally(fatal));
       return;
     }
     cancelHedgeAlarm(); // a non-fatal failure sends the next hedge at once, as gRPC does
@@ -432,6 +455,37 @@ final class GuardedCall<T> {
               + hedging.hedging().maxAttempts() + " of its Hedging)", null);
     }
     result.completeExceptionally(RetryPlanner.failure(why, failure));
+  }
+
+  /**
+   * Ends a hedged call with {@code completion} once no other attempt is left open: the attempts in
+   * flight are cancelled first (their scopes close as they are cancelled), so that whoever the call's
+   * answer wakes, say the code that closes the request's scope, finds nothing of the call still open.
+   * While an attempt is being started the starting thread stops it and then runs {@code completion}.
+   */
+  private void settle(Runnable completion) {
+    synchronized (this) {
+      if (settling) {
+        return; // another outcome came first
+      }
+      settling = true;
+    }
+    settleClaimed(completion);
+  }
+
+  /** {@link #settle} for a thread that has already set {@link #settling} under the lock. */
+  private void settleClaimed(Runnable completion) {
+    synchronized (this) {
+      if (starting) {
+        settleAfterStart = () -> {
+          stopOthers();
+          completion.run();
+        };
+        return;
+      }
+    }
+    stopOthers();
+    completion.run();
   }
 
   /** The call has its outcome: every attempt still in flight is cancelled (its call too). */

@@ -91,6 +91,45 @@ class HedgingTest {
   }
 
   @Test
+  void whoeverTheAnswerWakesFindsEveryLosingAttemptAndItsCtxAlreadyCancelled() throws Exception {
+    DownstreamGuard guard = guard(Hedging.fixedDelay(3, Duration.ofMillis(50))).build();
+    List<String> seenOnAnswer = new CopyOnWriteArrayList<>();
+    try (CancellableCtx request = request(Duration.ofSeconds(1)); Scope s = request.makeCurrent()) {
+      CompletableFuture<String> result = guard.callAsync(downstream::get).toCompletableFuture();
+      ticker.advance(Duration.ofMillis(50));
+      ticker.advance(Duration.ofMillis(50));
+      assertThat(attempts).hasSize(3);
+      // Registered after the guard's own bookkeeping, so run before it: CompletableFuture runs dependents
+      // last-first. This is where a caller closes its request scope once the answer is in.
+      result.whenComplete((value, error) -> {
+        for (Attempt attempt : attempts) {
+          seenOnAnswer.add(attempt.answer().isCancelled() + "/" + attempt.ctx().isCancelled());
+        }
+      });
+      attempts.get(1).answer().complete("from the first hedge");
+      assertThat(result.get()).isEqualTo("from the first hedge");
+    }
+    // The winner's ctx is closed too (its attempt is over); only the losers' answers are cancelled.
+    assertThat(seenOnAnswer).containsExactly("true/true", "false/true", "true/true");
+  }
+
+  @Test
+  void aFatalFailureCancelsTheOtherAttemptsBeforeTheCallerSeesIt() {
+    DownstreamGuard guard = guard(Hedging.builder().maxAttempts(3).delay(Duration.ofMillis(100))
+        .nonFatal(IOException.class::isInstance).build()).build();
+    List<String> seenOnFailure = new CopyOnWriteArrayList<>();
+    try (CancellableCtx request = request(Duration.ofSeconds(1)); Scope s = request.makeCurrent()) {
+      CompletableFuture<String> result = guard.callAsync(downstream::get).toCompletableFuture();
+      ticker.advance(Duration.ofMillis(100));
+      result.whenComplete((value, error) -> seenOnFailure.add(
+          attempts.get(0).answer().isCancelled() + "/" + attempts.get(0).ctx().isCancelled()));
+      attempts.get(1).answer().completeExceptionally(new IllegalArgumentException("bad request"));
+      assertThat(result).isCompletedExceptionally();
+    }
+    assertThat(seenOnFailure).containsExactly("true/true");
+  }
+
+  @Test
   void firstAttemptAnsweringBeforeTheDelaySendsNoHedge() throws Exception {
     DownstreamGuard guard = guard(Hedging.fixedDelay(3, Duration.ofMillis(50))).build();
     CompletableFuture<String> result = inRequest(Duration.ofSeconds(1), guard, () -> {
