@@ -184,7 +184,30 @@ public final class BudgetPolicy {
       @Nullable Duration remaining, Tier caller, Callee callee, @Nullable Duration observedTransit) {
     requireNonNull(caller, "caller");
     requireNonNull(callee, "callee");
-    return verdict(remaining, callee, isTierViolation(caller, callee.tier()), observedTransit);
+    return verdict(remaining, null, callee, isTierViolation(caller, callee.tier()), observedTransit);
+  }
+
+  /**
+   * The verdict for a call made inside one attempt of a guarded call (a retry or a hedge) that may last
+   * no longer than {@code attemptRemaining}, a bound already cut, reserve and all, from the request's
+   * {@code remaining} time by whoever started the attempt: the reserve is taken once, from {@code
+   * remaining}, and the budget is {@code min(}{@link #outbound(Duration, Tier, Callee, Duration)
+   * outbound}{@code (remaining, …), attemptRemaining)} — not the reserve taken again from the attempt's
+   * time. When the attempt's bound decides, the verdict is limited by {@link
+   * OutboundBudget.Limit#CALLER_REMAINING}.
+   *
+   * <pre>{@code
+   * // the request has 22 ms left; a hedge was given 22 - 5 = 17 ms and calls the cache from it
+   * policy.outboundInAttempt(Duration.ofMillis(22), Duration.ofMillis(17), Tier.SERVICE, cache, null);
+   * // Send 17 ms (not 17 - 5 = 12 ms)
+   * }</pre>
+   */
+  public OutboundBudget outboundInAttempt(@Nullable Duration remaining, Duration attemptRemaining, Tier caller,
+      Callee callee, @Nullable Duration observedTransit) {
+    requireNonNull(attemptRemaining, "attemptRemaining");
+    requireNonNull(caller, "caller");
+    requireNonNull(callee, "callee");
+    return verdict(remaining, attemptRemaining, callee, isTierViolation(caller, callee.tier()), observedTransit);
   }
 
   /**
@@ -193,11 +216,11 @@ public final class BudgetPolicy {
    * budget as the limits, and no tier-order check.
    */
   public OutboundBudget within(@Nullable Duration remaining, Callee work) {
-    return verdict(remaining, requireNonNull(work, "work"), false, null);
+    return verdict(remaining, null, requireNonNull(work, "work"), false, null);
   }
 
-  private OutboundBudget verdict(
-      @Nullable Duration remaining, Callee callee, boolean violation, @Nullable Duration observedTransit) {
+  private OutboundBudget verdict(@Nullable Duration remaining, @Nullable Duration attemptRemaining, Callee callee,
+      boolean violation, @Nullable Duration observedTransit) {
     Duration budget = callee.longLived() ? null : callee.tier().cap();
     OutboundBudget.Limit limitedBy = OutboundBudget.Limit.CALLEE_TIER_CAP;
     if (callee.methodBudget() != null && (budget == null || callee.methodBudget().compareTo(budget) < 0)) {
@@ -213,6 +236,11 @@ public final class BudgetPolicy {
         limitedBy = OutboundBudget.Limit.CALLER_REMAINING;
       }
     }
+    boolean attemptDecides = attemptRemaining != null && (budget == null || attemptRemaining.compareTo(budget) < 0);
+    if (attemptDecides) {
+      budget = attemptRemaining;
+      limitedBy = OutboundBudget.Limit.CALLER_REMAINING;
+    }
 
     if (violation && rejectTierViolations) {
       return failFast(callee, remaining, reserve, budget, Rejection.Reason.TIER_VIOLATION, true);
@@ -222,7 +250,9 @@ public final class BudgetPolicy {
     }
     budget = Deadline.saturated(budget);
     if (budget.compareTo(minimumViableBudget) < 0) {
-      return failFast(callee, remaining, reserve, budget, Rejection.Reason.BUDGET_EXHAUSTED, violation);
+      return attemptDecides // the numbers that decided: the attempt's time, the reserve taken before it
+          ? failFast(callee, attemptRemaining, Duration.ZERO, budget, Rejection.Reason.BUDGET_EXHAUSTED, violation)
+          : failFast(callee, remaining, reserve, budget, Rejection.Reason.BUDGET_EXHAUSTED, violation);
     }
     return new OutboundBudget.Send(callee, budget, reserve, limitedBy, violation);
   }

@@ -28,7 +28,10 @@ public sealed interface OutboundBudget {
 
   /** Which limit decided the budget that is sent. */
   enum Limit {
-    /** The caller's remaining budget minus the reserve. */
+    /**
+     * The caller's remaining budget minus the reserve (or, inside an attempt of a guarded call, the
+     * attempt's remaining time: see {@link BudgetPolicy#outboundInAttempt}).
+     */
     CALLER_REMAINING,
     /** The callee tier's cap. */
     CALLEE_TIER_CAP,

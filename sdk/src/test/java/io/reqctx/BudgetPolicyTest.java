@@ -56,6 +56,45 @@ class BudgetPolicyTest {
   }
 
   @Test
+  void insideAnAttemptTheReserveIsTakenOnceFromTheRequestsTimeAndTheAttemptBoundsTheRest() {
+    // The request has 500 ms: reserve 60 ms. An attempt given 440 ms (reserve taken) sends 440, not 440 - 54.
+    var reservedOnce = (OutboundBudget.Send) policy.outboundInAttempt(
+        Duration.ofMillis(500), Duration.ofMillis(440), Tier.SERVICE, CACHE, null);
+    assertThat(reservedOnce.budget()).isEqualTo(Duration.ofMillis(440));
+    assertThat(reservedOnce.reserve()).isEqualTo(Duration.ofMillis(60));
+    assertThat(policy.outbound(Duration.ofMillis(440), Tier.SERVICE, CACHE))
+        .isEqualTo(new OutboundBudget.Send(CACHE, Duration.ofMillis(386), Duration.ofMillis(54),
+            OutboundBudget.Limit.CALLER_REMAINING, false)); // what taking it again would have sent
+
+    // A shorter attempt bound (a per-attempt cap) decides; a longer one leaves the request's arithmetic.
+    var byAttempt = (OutboundBudget.Send) policy.outboundInAttempt(
+        Duration.ofMillis(500), Duration.ofMillis(100), Tier.SERVICE, CACHE, null);
+    assertThat(byAttempt.budget()).isEqualTo(Duration.ofMillis(100));
+    assertThat(byAttempt.limitedBy()).isEqualTo(OutboundBudget.Limit.CALLER_REMAINING);
+    assertThat(policy.outboundInAttempt(Duration.ofMillis(500), Duration.ofMillis(480), Tier.SERVICE, CACHE, null))
+        .isEqualTo(policy.outbound(Duration.ofMillis(500), Tier.SERVICE, CACHE));
+    var byCap = (OutboundBudget.Send) policy.outboundInAttempt(
+        Duration.ofSeconds(3), Duration.ofSeconds(2), Tier.SERVICE, CACHE, null);
+    assertThat(byCap.budget()).isEqualTo(Duration.ofMillis(800));
+    assertThat(byCap.limitedBy()).isEqualTo(OutboundBudget.Limit.CALLEE_TIER_CAP);
+
+    // A request without a deadline: the attempt's bound is sent as is, without a reserve.
+    var noDeadline = (OutboundBudget.Send) policy.outboundInAttempt(
+        null, Duration.ofMillis(300), Tier.SERVICE, CACHE, null);
+    assertThat(noDeadline.budget()).isEqualTo(Duration.ofMillis(300));
+    assertThat(noDeadline.reserve()).isZero();
+  }
+
+  @Test
+  void anAttemptTooShortToBeViableFailsFastWithTheAttemptsNumbers() {
+    var failFast = (OutboundBudget.FailFast) policy.outboundInAttempt(
+        Duration.ofMillis(500), Duration.ofMillis(15), Tier.SERVICE, CACHE, null);
+    assertThat(failFast.reason()).isEqualTo(Rejection.Reason.BUDGET_EXHAUSTED);
+    assertThat(failFast.message()).contains("budget 15ms (remaining 15ms - reserve 0ms)")
+        .contains("minimum viable budget 20ms");
+  }
+
+  @Test
   void callerWithoutDeadlineSendsTheCalleeCapWithoutReserve() {
     var send = (OutboundBudget.Send) policy.outbound(null, Tier.GATEWAY, CACHE);
     assertThat(send.budget()).isEqualTo(Duration.ofMillis(800));

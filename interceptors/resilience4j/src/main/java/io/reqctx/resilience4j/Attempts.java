@@ -5,6 +5,7 @@ import io.reqctx.CancellableCtx;
 import io.reqctx.CtxExecutors;
 import io.reqctx.DeadlineExceededException;
 import io.reqctx.RequestCtx;
+import io.reqctx.internal.transport.AttemptBound;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -51,7 +52,8 @@ final class Attempts {
     CancellableCtx scope = CancellableCtx.childOf(attemptCtx, budget.budget());
     CompletableFuture<T> result = new CompletableFuture<>();
     CompletionStage<T> stage;
-    try (Scope ignored = scope.makeCurrent()) {
+    // The attempt's budget already has the reserve taken: reqctx's client interceptors below must not take it again.
+    try (Scope ignored = AttemptBound.mark(scope.ctx(), parent).makeCurrent()) {
       stage = work.get();
     } catch (RuntimeException | Error e) {
       scope.close();

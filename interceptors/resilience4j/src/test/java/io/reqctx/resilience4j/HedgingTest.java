@@ -293,6 +293,26 @@ class HedgingTest {
   }
 
   @Test
+  void aLastHedgeFailingAsItStartsLeavesTheCallToTheAttemptsStillInFlight() throws Exception {
+    DownstreamGuard guard = guard(Hedging.fixedDelay(2, Duration.ofMillis(100))).build();
+    Supplier<CompletableFuture<String>> refusingHedges = () -> {
+      CompletableFuture<String> answer = downstream.get();
+      if (attempts.size() > 1) {
+        answer.completeExceptionally(new AttemptTimeoutException("cache", 2, Duration.ofMillis(7), true, null));
+      }
+      return answer;
+    };
+    try (CancellableCtx request = request(Duration.ofSeconds(1)); Scope s = request.makeCurrent()) {
+      CompletableFuture<String> result = guard.callAsync(refusingHedges::get).toCompletableFuture();
+      ticker.advance(Duration.ofMillis(100));
+      assertThat(attempts).hasSize(2);
+      assertThat(result).isNotDone(); // attempt 1 is still on its way
+      attempts.get(0).answer().complete("first");
+      assertThat(result.get()).isEqualTo("first");
+    }
+  }
+
+  @Test
   void aFatalFailureEndsTheCallWithItAndCancelsTheOthers() {
     DownstreamGuard guard = guard(Hedging.builder().maxAttempts(3).delay(Duration.ofMillis(100))
         .nonFatal(IOException.class::isInstance).build()).build();

@@ -78,7 +78,11 @@ final class OutboundCallImpl implements OutboundCall {
       ticker = ctx.deadline().map(Deadline::ticker).orElseGet(Ticker::system);
       transit = TransitReserves.of(config).estimate(callee.name(), ticker.nanoTime());
     }
-    OutboundBudget verdict = config.policy().outbound(ctx.remainingBudget().orElse(null), ctx.tier(), callee, transit);
+    Duration remaining = ctx.remainingBudget().orElse(null);
+    AttemptBound attempt = AttemptBound.of(ctx);
+    OutboundBudget verdict = attempt == null || remaining == null
+        ? config.policy().outbound(remaining, ctx.tier(), callee, transit)
+        : config.policy().outboundInAttempt(attempt.requestRemaining(), remaining, ctx.tier(), callee, transit);
     return new OutboundCallImpl(config, parent, method, ctx, verdict, rejection(ctx, verdict), ticker, transit != null);
   }
 

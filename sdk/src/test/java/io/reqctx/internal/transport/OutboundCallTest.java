@@ -20,6 +20,7 @@ import io.reqctx.KeyCodec;
 import io.reqctx.Callee;
 import io.reqctx.CancellableCtx;
 import io.reqctx.OutboundBudget;
+import io.reqctx.RequestCtx;
 import io.reqctx.Tier;
 import io.reqctx.testing.StrictLeakExtension;
 import io.reqctx.testing.FakeTicker;
@@ -111,6 +112,34 @@ class OutboundCallTest {
     }
     assertThat(spans.getFinishedSpanItems().get(0).getAttributes().asMap().toString())
         .contains("reqctx.outcome=rejected", "reqctx.reason=budget_exhausted");
+  }
+
+  @Test
+  void aCallInsideAGuardedAttemptTakesTheReserveOnceFromTheRequestsTime() {
+    BudgetPolicy policy = BudgetPolicy.builder().reserveFloor(Duration.ofMillis(5)).reserveFraction(0)
+        .minimumViableBudget(Duration.ofMillis(1)).build();
+    ClientConfig config = ClientConfig.builder(Tier.CACHE).openTelemetry(otel).policy(policy).build();
+    try (CancellableCtx request = scope(Duration.ofMillis(22));
+        CancellableCtx attempt = CancellableCtx.childOf(request.ctx(), Duration.ofMillis(17))) { // 22 - reserve 5
+      RequestCtx marked = AttemptBound.mark(attempt.ctx(), request.ctx());
+      assertThat(OutboundCall.prepare(config, Context.root().with(marked), "cache/Get").budget())
+          .contains(Duration.ofMillis(17));
+      // Unmarked, the same attempt takes the reserve again: 17 - 5.
+      assertThat(OutboundCall.prepare(config, Context.root().with(attempt.ctx()), "cache/Get").budget())
+          .contains(Duration.ofMillis(12));
+      // A scope opened inside the attempt with its own deadline is not the attempt: its own reserve applies.
+      try (CancellableCtx inside = CancellableCtx.childOf(marked, Duration.ofMillis(10))) {
+        assertThat(OutboundCall.prepare(config, Context.root().with(inside.ctx()), "cache/Get").budget())
+            .contains(Duration.ofMillis(5));
+      }
+    }
+    // An attempt shorter than the request's time less the reserve (a per-attempt cap) is sent as is.
+    try (CancellableCtx request = scope(Duration.ofMillis(200));
+        CancellableCtx attempt = CancellableCtx.childOf(request.ctx(), Duration.ofMillis(30))) {
+      RequestCtx marked = AttemptBound.mark(attempt.ctx(), request.ctx());
+      assertThat(OutboundCall.prepare(config, Context.root().with(marked), "cache/Get").budget())
+          .contains(Duration.ofMillis(30));
+    }
   }
 
   @Test

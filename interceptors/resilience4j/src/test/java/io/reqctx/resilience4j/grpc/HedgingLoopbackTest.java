@@ -17,6 +17,8 @@ import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
 import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.context.Scope;
 import io.reqctx.Callee;
 import io.reqctx.CancellableCtx;
@@ -37,6 +39,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -67,6 +70,7 @@ class HedgingLoopbackTest {
   static final Map<String, List<String>> seen = new ConcurrentHashMap<>();
   static final Map<String, CountDownLatch> cancelled = new ConcurrentHashMap<>();
   static final Map<String, CountDownLatch> released = new ConcurrentHashMap<>();
+
   static final AtomicInteger frontToLeafCalls = new AtomicInteger();
 
   static ManagedChannel replicaChannel;
@@ -210,6 +214,35 @@ class HedgingLoopbackTest {
     assertThat(seen.get(request)).containsExactly("1");
     assertThat(telemetry.counter("reqctx.hedges.not_sent", Map.of("reqctx.reason", "deadline_budget"))).isEqualTo(1);
     assertThat(telemetry.counter("reqctx.hedges.sent")).isZero();
+  }
+
+  @Test
+  void aLateAttemptIsSentWithWhatIsLeftLessOneReserveNotTwo() throws Exception {
+    TestTelemetry telemetry = new TestTelemetry();
+    Channel channel = ClientInterceptors.intercept(replicaChannel, RequestCtxClientInterceptor.create(
+            ClientConfig.builder(REPLICA).trusted(true).openTelemetry(telemetry.openTelemetry).build()),
+        ResilienceClientInterceptor.builder().service("test.Replica", guard(telemetry).build()).build());
+    String request = "hold:tight";
+    // 30 s: the first attempt is given 30 000 - (5 + 2 %) = 29 395 ms. When the ticker passes that, it
+    // times out and the next attempt goes at once, here with 18 ms left: the guard gives it 18 - 5.36 =
+    // 12.64 ms, which reqctx's interceptor below sends as is. Taking the reserve again (12.64 - 5.25 =
+    // 7.39 ms) would be below the 10 ms minimum viable budget, and the attempt would not be sent at all.
+    try (CancellableCtx origin = origin(Duration.ofSeconds(30)); Scope s = origin.makeCurrent()) {
+      ListenableFuture<String> answer = start(channel, GET, request);
+      awaitAttempts(request, 1);
+      ticker.advance(Duration.ofMillis(29_982)); // the second attempt is prepared and started by this thread
+      released.get(request).countDown();
+      // Its 12.64 ms are real time on grpc-java's clock: it may answer, or end DEADLINE_EXCEEDED.
+      try {
+        assertThat(answer.get(30, TimeUnit.SECONDS)).isEqualTo("hold:tight answered by attempt 2");
+      } catch (ExecutionException e) {
+        assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        assertThat(e).hasMessageNotContaining("not sent");
+      }
+    }
+    assertThat(telemetry.spans.getFinishedSpanItems()).filteredOn(span -> span.getKind() == SpanKind.CLIENT)
+        .extracting(span -> span.getAttributes().get(AttributeKey.longKey("reqctx.budget.outbound_ms")))
+        .containsExactlyInAnyOrder(29_395L, 12L);
   }
 
   @Test
