@@ -1,26 +1,15 @@
 package io.reqctx;
 
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-
-/** {@link Ticker#system()}: {@code System.nanoTime()} and one daemon timer thread for every scope. */
+/**
+ * {@link Ticker#system()}: {@code System.nanoTime()} and one daemon timer thread for every scope, an
+ * {@link AlarmTimer}, which costs a request whose deadline alarm is cancelled no thread wake-up.
+ */
 final class SystemTicker implements Ticker {
   static final SystemTicker INSTANCE = new SystemTicker();
 
-  private final ScheduledThreadPoolExecutor timer;
+  private final AlarmTimer timer = new AlarmTimer("reqctx-deadline-timer");
 
-  private SystemTicker() {
-    timer =
-        new ScheduledThreadPoolExecutor(
-            1,
-            r -> {
-              Thread t = new Thread(r, "reqctx-deadline-timer");
-              t.setDaemon(true);
-              return t;
-            });
-    // A cancelled alarm must not keep its scope reachable until its original fire time.
-    timer.setRemoveOnCancelPolicy(true);
-  }
+  private SystemTicker() {}
 
   @Override
   public long nanoTime() {
@@ -29,8 +18,7 @@ final class SystemTicker implements Ticker {
 
   @Override
   public Alarm schedule(Runnable task, long delayNanos) {
-    var future = timer.schedule(task, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
-    return () -> future.cancel(false);
+    return timer.schedule(task, delayNanos);
   }
 
   @Override

@@ -1,0 +1,111 @@
+package io.reqctx;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.lang.ref.WeakReference;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The system ticker's timer. Alarms that must fire are a few milliseconds away and awaited with
+ * generous bounds; alarms that must not are an hour away, so no assertion depends on the machine's speed.
+ */
+class AlarmTimerTest {
+  private static final long HOUR = TimeUnit.HOURS.toNanos(1);
+  private final AlarmTimer timer = new AlarmTimer("alarm-timer-test");
+
+  @Test
+  void alarmsFireInTheOrderOfTheirTimesWhateverTheOrderTheyWereArmedIn() throws Exception {
+    List<String> fired = new CopyOnWriteArrayList<>();
+    CountDownLatch all = new CountDownLatch(3);
+    timer.schedule(() -> { fired.add("30ms"); all.countDown(); }, TimeUnit.MILLISECONDS.toNanos(30));
+    timer.schedule(() -> { fired.add("now"); all.countDown(); }, 0);
+    timer.schedule(() -> { fired.add("10ms"); all.countDown(); }, TimeUnit.MILLISECONDS.toNanos(10));
+    assertThat(all.await(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(fired).containsExactly("now", "10ms", "30ms");
+  }
+
+  @Test
+  void anEarlierAlarmWakesTheThreadThatSleepsUntilALaterOne() throws Exception {
+    timer.schedule(() -> {}, HOUR);
+    await().atMost(Duration.ofSeconds(30)).until(() -> timer.wakeUps() >= 1); // asleep until the hour
+    CountDownLatch fired = new CountDownLatch(1);
+    timer.schedule(fired::countDown, TimeUnit.MILLISECONDS.toNanos(5));
+    assertThat(fired.await(30, TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
+  void aCancelledAlarmNeverFiresAndTheNextOneStill() throws Exception {
+    List<String> fired = new CopyOnWriteArrayList<>();
+    CountDownLatch later = new CountDownLatch(1);
+    Ticker.Alarm cancelled = timer.schedule(() -> fired.add("cancelled"), TimeUnit.MILLISECONDS.toNanos(5));
+    timer.schedule(() -> { fired.add("later"); later.countDown(); }, TimeUnit.MILLISECONDS.toNanos(40));
+    cancelled.cancel();
+    assertThat(later.await(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(fired).containsExactly("later");
+  }
+
+  @Test
+  void aCancelledAlarmKeepsNothingOfItsTaskReachable() {
+    Object scope = new Object();
+    WeakReference<Object> ref = new WeakReference<>(scope);
+    Ticker.Alarm alarm = timer.schedule(new Holder(scope)::run, HOUR);
+    scope = null;
+    alarm.cancel();
+    Reachability.awaitCollected(ref, "the task of a cancelled alarm an hour away");
+    assertThat(timer.entries()).isLessThanOrEqualTo(1); // its empty entry, until the thread next looks
+  }
+
+  @Test
+  void armingAndCancellingManyAlarmsWakesTheThreadNoMoreThanOnceOrTwice() {
+    timer.schedule(() -> {}, HOUR);
+    await().atMost(Duration.ofSeconds(30)).until(() -> timer.wakeUps() >= 1);
+    long before = timer.wakeUps();
+    for (int i = 0; i < 20_000; i++) { // requests with similar budgets, each done before its deadline
+      timer.schedule(() -> {}, HOUR + i).cancel();
+    }
+    // A ScheduledThreadPoolExecutor removing cancelled tasks signals its thread for most of these.
+    assertThat(timer.wakeUps() - before).isLessThanOrEqualTo(2);
+    // and the empty entries are swept as they accumulate, not kept until their time
+    assertThat(timer.entries()).isLessThan(10_000);
+  }
+
+  @Test
+  void aTaskThatThrowsLeavesTheTimerRunning() throws Exception {
+    Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
+    List<Throwable> reported = new CopyOnWriteArrayList<>();
+    CountDownLatch next = new CountDownLatch(1);
+    try {
+      Thread.setDefaultUncaughtExceptionHandler((t, e) -> reported.add(e));
+      timer.schedule(() -> { throw new IllegalStateException("boom"); }, 0);
+      timer.schedule(next::countDown, TimeUnit.MILLISECONDS.toNanos(5));
+      assertThat(next.await(30, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      Thread.setDefaultUncaughtExceptionHandler(previous);
+    }
+    assertThat(reported).extracting(Throwable::getMessage).containsExactly("boom");
+  }
+
+  @Test
+  void delaysBeyondAHundredYearsAreKeptInOrder() throws Exception {
+    List<String> fired = new ArrayList<>();
+    Ticker.Alarm forever = timer.schedule(() -> fired.add("never"), Long.MAX_VALUE);
+    CountDownLatch soon = new CountDownLatch(1);
+    timer.schedule(soon::countDown, TimeUnit.MILLISECONDS.toNanos(5));
+    assertThat(soon.await(30, TimeUnit.SECONDS)).isTrue();
+    forever.cancel();
+    assertThat(fired).isEmpty();
+  }
+
+  private record Holder(Object scope) {
+    void run() {
+      scope.hashCode();
+    }
+  }
+}
