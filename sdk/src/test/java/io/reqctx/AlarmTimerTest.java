@@ -77,6 +77,55 @@ class AlarmTimerTest {
   }
 
   @Test
+  void underConcurrentArmingAndCancellingEveryAlarmNotCancelledFiresExactlyOnce() throws Exception {
+    int threads = 8;
+    int perThread = 5_000;
+    java.util.concurrent.atomic.AtomicIntegerArray fired = new java.util.concurrent.atomic.AtomicIntegerArray(threads * perThread);
+    java.util.concurrent.atomic.AtomicIntegerArray cancelled = new java.util.concurrent.atomic.AtomicIntegerArray(threads * perThread);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+    try {
+      List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int base = t * perThread;
+        done.add(pool.submit(() -> {
+          java.util.SplittableRandom random = new java.util.SplittableRandom(base);
+          for (int i = 0; i < perThread; i++) {
+            int id = base + i;
+            // A mix of alarms: due at once, within milliseconds, and far away; most cancelled, as deadlines are.
+            long delay = switch (random.nextInt(3)) {
+              case 0 -> 0;
+              case 1 -> random.nextLong(TimeUnit.MILLISECONDS.toNanos(5));
+              default -> HOUR;
+            };
+            Ticker.Alarm alarm = timer.schedule(() -> fired.incrementAndGet(id), delay);
+            if (delay == HOUR || random.nextBoolean()) {
+              alarm.cancel();
+              cancelled.set(id, 1);
+            }
+          }
+        }));
+      }
+      for (java.util.concurrent.Future<?> f : done) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdown();
+    }
+    // A cancel may come after the alarm fired (delay 0): such an alarm fired once and counts as fired.
+    await().atMost(Duration.ofSeconds(60)).until(() -> {
+      for (int id = 0; id < fired.length(); id++) {
+        if (cancelled.get(id) == 0 && fired.get(id) != 1) {
+          return false;
+        }
+      }
+      return true;
+    });
+    for (int id = 0; id < fired.length(); id++) {
+      assertThat(fired.get(id)).as("alarm %d", id).isLessThanOrEqualTo(1);
+    }
+  }
+
+  @Test
   void aTaskThatThrowsLeavesTheTimerRunning() throws Exception {
     Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
     List<Throwable> reported = new CopyOnWriteArrayList<>();

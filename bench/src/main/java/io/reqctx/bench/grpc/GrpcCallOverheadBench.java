@@ -51,6 +51,8 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  *   <li>{@code unary_reqctx} — reqctx's client and server interceptors and its malformed-timeout
  *       stream filter: deadline (budget, {@code grpc-timeout}, server-side alarm), request id, trace
  *       (reqctx creates the CLIENT and SERVER spans), one typed propagated value, metrics;
+ *   <li>{@code unaryDeadline_otel} — OpenTelemetry's instrumentation on calls with a deadline (the
+ *       service tier's cap, what reqctx's calls here are sent with): grpc-java's own deadline timers;
  *   <li>{@code unaryOnOtel_reqctx} — OpenTelemetry's instrumentation plus reqctx in
  *       {@link SpanMode#ENRICH} behind it (what a service already running the instrumentation adds);
  *   <li>{@code stream100_grpc}, {@code stream100_otel}, {@code stream100_reqctx} — the same three
@@ -71,6 +73,8 @@ public class GrpcCallOverheadBench {
   static final MethodDescriptor<String, String> ECHO = GrpcStacks.unary("bench.Echo/Call");
   static final MethodDescriptor<String, String> STREAM = GrpcStacks.serverStreaming("bench.Echo/Stream");
   static final int STREAMED = 100;
+  /** The deadline of {@link #unaryDeadline_otel}: the service tier's cap, the budget reqctx's calls here get. */
+  static final long DEADLINE_MILLIS = Tier.SERVICE.cap().toMillis();
   static final CtxKey<String> TENANT = CtxKey.propagated("tenant", KeyCodec.string()).build();
   private static final ContextKey<String> OTEL_VALUE = ContextKey.named("bench-caller");
 
@@ -103,7 +107,7 @@ public class GrpcCallOverheadBench {
         endpoint = GrpcStacks.start(transport, service, List.of());
         channel = endpoint.channel();
       }
-      case "unary_otel" -> {
+      case "unary_otel", "unaryDeadline_otel" -> {
         endpoint = GrpcStacks.start(transport, service, List.of(), instrumentation.createServerInterceptor());
         channel = ClientInterceptors.intercept(endpoint.channel(), instrumentation.createClientInterceptor());
       }
@@ -142,8 +146,12 @@ public class GrpcCallOverheadBench {
   }
 
   private String call() {
+    return call(CallOptions.DEFAULT);
+  }
+
+  private String call(CallOptions options) {
     try (Scope ignored = callerContext.makeCurrent()) {
-      return ClientCalls.blockingUnaryCall(channel, ECHO, CallOptions.DEFAULT, "ping");
+      return ClientCalls.blockingUnaryCall(channel, ECHO, options, "ping");
     }
   }
 
@@ -185,6 +193,12 @@ public class GrpcCallOverheadBench {
   @Benchmark
   public String unary_otel() {
     return call();
+  }
+
+  /** OpenTelemetry's instrumentation on a call with a deadline, as reqctx's calls have: grpc-java's own deadline timers. */
+  @Benchmark
+  public String unaryDeadline_otel() {
+    return call(CallOptions.DEFAULT.withDeadlineAfter(DEADLINE_MILLIS, TimeUnit.MILLISECONDS));
   }
 
   @Benchmark

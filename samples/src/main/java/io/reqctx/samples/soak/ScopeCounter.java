@@ -3,7 +3,11 @@ package io.reqctx.samples.soak;
 import io.reqctx.CtxObserver;
 import io.reqctx.LeakReport;
 import io.reqctx.RequestCtx;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
+import java.util.IdentityHashMap;
+import java.util.Locale;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -15,6 +19,8 @@ final class ScopeCounter implements CtxObserver {
   private final LongAdder closed = new LongAdder();
   private final Map<LeakReport.Kind, LongAdder> leaks = new EnumMap<>(LeakReport.Kind.class);
   private final Map<String, Long> openByRequest = new ConcurrentHashMap<>();
+  /** The ctx of every scope open now, with when it opened (System.nanoTime). */
+  private final Map<RequestCtx, Long> openSince = Collections.synchronizedMap(new IdentityHashMap<>());
   private volatile String firstLeak = "";
 
   ScopeCounter() {
@@ -27,12 +33,14 @@ final class ScopeCounter implements CtxObserver {
   public void onOpen(RequestCtx ctx) {
     opened.increment();
     openByRequest.merge(describe(ctx), 1L, Long::sum);
+    openSince.put(ctx, System.nanoTime());
   }
 
   @Override
   public void onClose(CtxEnd end) {
     closed.increment();
     openByRequest.computeIfPresent(describe(end.ctx()), (k, n) -> n == 1 ? null : n - 1);
+    openSince.remove(end.ctx());
   }
 
   private static String describe(RequestCtx ctx) {
@@ -42,6 +50,27 @@ final class ScopeCounter implements CtxObserver {
   /** Up to {@code max} of the requests with scopes open now, with their tiers. */
   List<String> openScopes(int max) {
     return openByRequest.keySet().stream().sorted().limit(max).toList();
+  }
+
+  /**
+   * Up to {@code max} of the scopes open now, each with its age, deadline and whether (and why) it was
+   * cancelled: what a soak that ends with scopes open prints, to tell a scope nobody closes from one
+   * whose work is still running.
+   */
+  List<String> describeOpen(int max) {
+    long now = System.nanoTime();
+    List<String> lines = new ArrayList<>();
+    synchronized (openSince) {
+      openSince.forEach((ctx, since) -> {
+        if (lines.size() < max) {
+          Throwable cause = ctx.cancellationCause();
+          lines.add(String.format(Locale.ROOT, "%s, open %.1f s, remaining %s, %s", describe(ctx), (now - since) / 1e9,
+              ctx.remainingBudget().map(d -> d.toMillis() + " ms").orElse("no deadline"),
+              cause == null ? "not cancelled" : "cancelled: " + cause));
+        }
+      });
+    }
+    return lines;
   }
 
   @Override

@@ -28,6 +28,7 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -134,6 +135,8 @@ public final class Soak {
       long open = scopes.open();
       if (open != 0) {
         println("scopes still open at the end, e.g. " + scopes.openScopes(5));
+        scopes.describeOpen(5).forEach(line -> println("  " + line));
+        printThreadsAtWork();
       }
       int valueLeaks = 0;
       Resources.afterFullGc();
@@ -430,6 +433,27 @@ public final class Soak {
 
   private void phase(String what, long sinceNanos) {
     println(String.format(Locale.ROOT, "  (%s took %.1f s)", what, (System.nanoTime() - sinceNanos) / 1e9));
+  }
+
+  /**
+   * The stacks of the threads running application or transport code (not parked in a pool waiting for
+   * work): where the work of a scope still open is, when a soak ends with one.
+   */
+  private void printThreadsAtWork() {
+    Thread.getAllStackTraces().forEach((thread, stack) -> {
+      if (stack.length == 0 || thread == Thread.currentThread()) {
+        return;
+      }
+      boolean idle = stack[0].getClassName().startsWith("jdk.internal.misc.Unsafe")
+          && Arrays.stream(stack).limit(8).anyMatch(frame -> frame.getMethodName().equals("getTask")
+              || frame.getMethodName().equals("take") || frame.getClassName().contains("EventLoop")
+              || frame.getClassName().contains("AlarmTimer"));
+      boolean inReqctxOrApp = Arrays.stream(stack).anyMatch(frame -> frame.getClassName().startsWith("io.reqctx."));
+      if (!idle && inReqctxOrApp) {
+        println("  thread " + thread.getName() + " (" + thread.getState() + "):");
+        Arrays.stream(stack).limit(25).forEach(frame -> println("      at " + frame));
+      }
+    });
   }
 
   private void println(String line) {
