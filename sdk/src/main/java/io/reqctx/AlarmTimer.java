@@ -3,48 +3,39 @@ package io.reqctx;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.PriorityQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The timer behind {@link Ticker#system()}: one daemon thread and a heap of alarms ordered by fire
- * time, built for alarms that are nearly always cancelled long before they fire, as a request's
- * deadline is.
+ * The timer behind {@link Ticker#system()}: one daemon thread and a binary heap of alarms ordered by
+ * fire time, built for alarms that are nearly always cancelled long before they fire, as a request's
+ * deadline is. Arming an alarm wakes the thread only when the alarm fires before the time the thread
+ * already sleeps until; cancelling one removes it and never wakes the thread.
  *
- * <ul>
- *   <li>Cancelling an alarm only drops its task (so nothing it refers to stays reachable); the empty
- *       entry leaves the heap when it reaches the top, or when such entries outnumber the live ones.
- *   <li>Arming an alarm wakes the thread only when the alarm fires before the time the thread already
- *       sleeps until.
- * </ul>
- *
- * <p>So a stream of requests with similar budgets costs no thread wake-up per request: the thread
- * sleeps until the earliest alarm it knew of, finds it cancelled, and sleeps again until the next live
- * one. A {@code ScheduledThreadPoolExecutor} that removes cancelled tasks signals its thread for every
- * request instead, because each new alarm becomes the head of a queue its predecessor's cancellation
- * emptied. Tasks run on the timer thread, one at a time, in fire-time order; a task that throws is
- * reported to the thread's uncaught-exception handler and the timer goes on.
+ * <p>So a stream of requests with similar budgets costs about two thread wake-ups per budget's length
+ * rather than one per request: the thread sleeps until the earliest alarm it knew of, finds it gone,
+ * and sleeps until the next one armed. A {@code ScheduledThreadPoolExecutor} signals its thread
+ * whenever a new task becomes the head of its queue, which is every request when each request's alarm
+ * is cancelled before the next one is armed. Tasks run on the timer thread, one at a time, in
+ * fire-time order; a task that throws is reported to the thread's uncaught-exception handler and the
+ * timer goes on.
  */
 final class AlarmTimer {
-  /** Empty entries tolerated before the heap is swept, whatever the number of live ones. */
-  private static final int SWEEP_THRESHOLD = 4096;
   private static final long MAX_DELAY_NANOS = 1L << 62;
 
   private final ReentrantLock lock = new ReentrantLock();
-  // Guarded by lock.
-  private final PriorityQueue<Entry> heap = new PriorityQueue<>(256, AlarmTimer::compare);
+  // Guarded by lock: the heap, and what the thread is doing.
+  private Entry[] heap = new Entry[64];
+  private int size;
   private long sequence;
-  /** The nanoTime the thread sleeps until; meaningless while {@link #parkedForever} or awake. */
+  /** The nanoTime the thread sleeps until; meaningless while {@link #parkedForever} or {@link #awake}. */
   private long sleepsUntil;
   private boolean parkedForever = true;
   private boolean awake;
 
-  /** Cancelled entries still in the heap (approximately: cancel does not take the lock). */
-  private final AtomicInteger empty = new AtomicInteger();
   private final Thread thread;
   /** How often the thread woke up and looked at the heap (for tests). */
   private volatile long wakeUps;
@@ -64,15 +55,11 @@ final class AlarmTimer {
     lock.lock();
     try {
       entry.sequence = sequence++;
-      heap.add(entry);
+      add(entry);
       wake = !awake && (parkedForever || fireAt - sleepsUntil < 0);
       if (wake) {
         parkedForever = false;
         sleepsUntil = fireAt;
-      }
-      int emptyEntries = empty.get();
-      if (emptyEntries > SWEEP_THRESHOLD && emptyEntries > heap.size() / 2) {
-        sweep();
       }
     } finally {
       lock.unlock();
@@ -83,43 +70,25 @@ final class AlarmTimer {
     return entry;
   }
 
-  /** Removes every cancelled entry from the heap. Called under the lock. */
-  private void sweep() {
-    int before = heap.size();
-    heap.removeIf(Entry::isEmpty);
-    empty.addAndGet(heap.size() - before);
-  }
-
   private void loop() {
     List<Runnable> due = new ArrayList<>();
     while (true) {
-      long parkNanos;
+      long parkNanos = 0;
       lock.lock();
       try {
         wakeUps++; // only this thread writes it
         long now = System.nanoTime();
-        Entry head;
-        while ((head = heap.peek()) != null) {
-          if (head.isEmpty()) { // cancelled: drop it whenever it is due
-            heap.poll();
-            empty.decrementAndGet();
-          } else if (head.fireAt - now <= 0) {
-            heap.poll();
-            Runnable task = head.take();
-            if (task != null) {
-              due.add(task);
-            } else {
-              empty.decrementAndGet(); // cancelled since it was looked at
-            }
-          } else {
-            break;
+        while (size > 0 && heap[0].fireAt - now <= 0) {
+          Runnable task = removeAt(0).take();
+          if (task != null) { // null: cancelled while it was being removed here
+            due.add(task);
           }
         }
         awake = !due.isEmpty();
-        parkedForever = !awake && head == null;
-        parkNanos = awake || head == null ? 0 : head.fireAt - now;
-        if (!awake && head != null) {
-          sleepsUntil = head.fireAt;
+        parkedForever = !awake && size == 0;
+        if (!awake && size > 0) {
+          sleepsUntil = heap[0].fireAt;
+          parkNanos = sleepsUntil - now;
         }
       } finally {
         lock.unlock();
@@ -142,11 +111,11 @@ final class AlarmTimer {
     return wakeUps;
   }
 
-  /** The entries in the heap, live and cancelled. */
+  /** The alarms armed and neither fired nor cancelled. */
   int entries() {
     lock.lock();
     try {
-      return heap.size();
+      return size;
     } finally {
       lock.unlock();
     }
@@ -158,6 +127,68 @@ final class AlarmTimer {
     } catch (Throwable t) { // the timer serves every request of the process: it must outlive any task
       thread.getUncaughtExceptionHandler().uncaughtException(thread, t);
     }
+  }
+
+  // ---- the heap, under the lock; each entry knows its index, so a cancel removes it in O(log n) ----
+
+  private void add(Entry entry) {
+    if (size == heap.length) {
+      heap = Arrays.copyOf(heap, size * 2);
+    }
+    siftUp(size++, entry);
+  }
+
+  private Entry removeAt(int index) {
+    Entry removed = heap[index];
+    int last = --size;
+    Entry moved = heap[last];
+    heap[last] = null;
+    removed.index = -1;
+    if (last != index) {
+      siftDown(index, moved);
+      if (heap[index] == moved) {
+        siftUp(index, moved);
+      }
+    }
+    return removed;
+  }
+
+  private void siftUp(int index, Entry entry) {
+    int k = index;
+    while (k > 0) {
+      int parent = (k - 1) >>> 1;
+      Entry above = heap[parent];
+      if (compare(entry, above) >= 0) {
+        break;
+      }
+      place(k, above);
+      k = parent;
+    }
+    place(k, entry);
+  }
+
+  private void siftDown(int index, Entry entry) {
+    int k = index;
+    int half = size >>> 1;
+    while (k < half) {
+      int child = 2 * k + 1;
+      int right = child + 1;
+      if (right < size && compare(heap[right], heap[child]) < 0) {
+        child = right;
+      }
+      Entry below = heap[child];
+      if (compare(entry, below) <= 0) {
+        break;
+      }
+      place(k, below);
+      k = child;
+    }
+    place(k, entry);
+  }
+
+  private void place(int index, Entry entry) {
+    heap[index] = entry;
+    entry.index = index;
   }
 
   private static int compare(Entry a, Entry b) {
@@ -178,7 +209,8 @@ final class AlarmTimer {
     }
 
     final long fireAt;
-    long sequence; // set under the lock before the entry is shared
+    long sequence; // guarded by the timer's lock
+    int index = -1; // in the heap; -1 when not in it; guarded by the timer's lock
     @SuppressWarnings("unused") // accessed through TASK
     private volatile @Nullable Runnable task;
 
@@ -187,18 +219,22 @@ final class AlarmTimer {
       this.fireAt = fireAt;
     }
 
-    boolean isEmpty() {
-      return task == null;
-    }
-
     @Nullable Runnable take() {
       return (Runnable) TASK.getAndSet(this, null);
     }
 
     @Override
     public void cancel() {
-      if (take() != null) {
-        empty.incrementAndGet();
+      if (take() == null) {
+        return; // fired, or cancelled already
+      }
+      lock.lock();
+      try {
+        if (index >= 0) {
+          removeAt(index);
+        }
+      } finally {
+        lock.unlock();
       }
     }
   }

@@ -2,7 +2,7 @@ package io.reqctx;
 
 /**
  * {@link Ticker#system()}: {@code System.nanoTime()} and one daemon timer thread for every scope, an
- * {@link AlarmTimer}, which costs a request whose deadline alarm is cancelled no thread wake-up.
+ * {@link AlarmTimer}, on which arming and cancelling a request's deadline alarm wakes no thread.
  */
 final class SystemTicker implements Ticker {
   static final SystemTicker INSTANCE = new SystemTicker();
