@@ -2,7 +2,7 @@ package io.reqctx;
 
 /**
  * {@link Ticker#system()}: {@code System.nanoTime()} and one daemon timer thread for every scope, an
- * {@link AlarmTimer}, on which arming and cancelling a request's deadline alarm wakes no thread.
+ * {@link AlarmTimer}: cancelling a request's deadline alarm never wakes it, arming one only when it is due first.
  */
 final class SystemTicker implements Ticker {
   static final SystemTicker INSTANCE = new SystemTicker();
