@@ -327,9 +327,10 @@ final class GuardedCall<T> {
     if (hedge) {
       planner.config().telemetry().sent(callerSpan, attempt, sinceLast, budget.budget());
     }
-    Runnable settle = endStart();
+    Runnable settle;
     boolean over;
-    synchronized (this) {
+    synchronized (this) { // one step: whoever settles the call from here on finds this attempt in flight
+      settle = endStart();
       over = settling || result.isDone();
       if (!over && !outcome.isDone()) {
         inFlight.put(attempt, outcome);
