@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end throughput of the sample chain (gateway -> order -> inventory -> cache, four processes on
-# 127.0.0.1) with reqctx and with --static-timeouts (no reqctx), loaded by h2load from a separate
-# process. Both chains run side by side; load rounds alternate between them (reqctx, static, reqctx,
-# ...) after a warm-up of each, and every process is stopped at the end.
+# 127.0.0.1) with reqctx, with --otel-tracing-only (no reqctx; OpenTelemetry tracing on every hop, the
+# same SDK setup) and with --static-timeouts (no reqctx, no tracing), loaded by h2load from a separate
+# process. The three chains run side by side; load rounds alternate between them (reqctx, otel,
+# static, reqctx, ...) after a warm-up of each, and every process is stopped at the end.
 # Usage: bench/run-throughput.sh [quick|full]   (quick: 30 s warm-up, 3 rounds x 10 s per chain; full: 60 s, 5 x 15 s)
 # Env: CONNECTIONS (default 8), JAVA_HOME. Writes bench/results/throughput-<mode>-<UTC timestamp>.{txt,md}.
 set -euo pipefail
@@ -43,6 +44,7 @@ start() {
   local chain=$1 role=$2 down=${3:-} log="$WORK/$1-$2.log" extra=()
   [ -n "$down" ] && extra+=(--downstream "127.0.0.1:$down")
   [ "$chain" = static ] && extra+=(--static-timeouts)
+  [ "$chain" = otel ] && extra+=(--otel-tracing-only)
   "$JAVA" -Xmx512m -jar "$JAR" serve --role "$role" --port 0 "${extra[@]}" >"$log" 2>&1 &
   PIDS+=($!)
   PORT=""
@@ -55,7 +57,7 @@ start() {
 }
 
 declare -A GATEWAY
-for chain in reqctx static; do
+for chain in reqctx otel static; do
   start "$chain" cache
   start "$chain" inventory "$PORT"
   start "$chain" order "$PORT"
@@ -78,12 +80,12 @@ load() { # load <chain> <seconds> <log file>
   echo "# rounds: $ROUNDS per chain, alternating, after a ${WARMUP_SECONDS} s warm-up of each chain"
 } | tee "$OUT.txt"
 
-for chain in reqctx static; do
+for chain in reqctx otel static; do
   echo "== warm-up $chain" | tee -a "$OUT.txt"
   load "$chain" "$WARMUP_SECONDS" /dev/null | grep -E '^(finished|requests|status codes)' | tee -a "$OUT.txt"
 done
 for round in $(seq 1 "$ROUNDS"); do
-  for chain in reqctx static; do
+  for chain in reqctx otel static; do
     echo "== round $round $chain (load before: $(cut -d' ' -f1 /proc/loadavg))" | tee -a "$OUT.txt"
     load "$chain" "$SECONDS_PER_ROUND" "$WORK/$chain-$round.tsv" | grep -E '^(finished|requests|status codes|time for request)' \
       | tee -a "$OUT.txt"
@@ -100,7 +102,7 @@ T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 
 def pct(s, p):
     return s[max(0, min(len(s) - 1, math.ceil(p / 100 * len(s)) - 1))]
 res = {}
-for chain in ("reqctx", "static"):
+for chain in ("reqctx", "otel", "static"):
     rps, lat, bad = [], {50: [], 90: [], 99: []}, 0
     for r in range(1, rounds + 1):
         rows = [l.split("\t") for l in open(f"{work}/{chain}-{r}.tsv") if l.strip()]
@@ -118,9 +120,11 @@ print("|---|---:|---|---:|---:|---:|---:|")
 for chain, (m, e, rps, lat, bad) in res.items():
     print(f"| {chain} | {m:,.0f} ± {e:,.0f} | {', '.join(f'{x:,.0f}' for x in rps)} | "
           f"{lat[50]:.2f} | {lat[90]:.2f} | {lat[99]:.2f} | {bad} |")
-(a, ea, *_), (b, eb, *_) = res["reqctx"], res["static"]
-r = a / b
-print(f"\nreqctx / static throughput: **{r:.3f} ± {r * math.sqrt((ea / a) ** 2 + (eb / b) ** 2):.3f}** "
-      "(latency columns: median over rounds of each round's percentile)")
+print()
+for base in ("otel", "static"):
+    (a, ea, *_), (b, eb, *_) = res["reqctx"], res[base]
+    r = a / b
+    print(f"reqctx / {base} throughput: **{r:.3f} ± {r * math.sqrt((ea / a) ** 2 + (eb / b) ** 2):.3f}**")
+print("\n(latency columns: median over rounds of each round's percentile)")
 PY
 echo "results: $OUT.txt $OUT.md"

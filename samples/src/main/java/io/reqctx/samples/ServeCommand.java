@@ -17,6 +17,7 @@ import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -59,6 +60,11 @@ final class ServeCommand implements Callable<Integer> {
       description = "Run without reqctx, with a static 2 s timeout per call (the baseline).")
   boolean staticTimeouts;
 
+  @Option(names = "--otel-tracing-only",
+      description = "Run without reqctx, with a static 2 s timeout per call and OpenTelemetry tracing on every hop "
+          + "(the baseline that traces as much as reqctx does).")
+  boolean otelTracingOnly;
+
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final CountDownLatch closed = new CountDownLatch(1);
 
@@ -68,7 +74,12 @@ final class ServeCommand implements Callable<Integer> {
       throw new IllegalStateException("run through picocli's CommandLine");
     }
     PrintWriter out = spec.commandLine().getOut();
-    ChainMode mode = staticTimeouts ? ChainMode.STATIC_TIMEOUTS : ChainMode.REQCTX;
+    if (staticTimeouts && otelTracingOnly) {
+      throw new ParameterException(spec.commandLine(),
+          "--static-timeouts and --otel-tracing-only are two different baselines: give one");
+    }
+    ChainMode mode = otelTracingOnly ? ChainMode.OTEL_TRACING_ONLY
+        : staticTimeouts ? ChainMode.STATIC_TIMEOUTS : ChainMode.REQCTX;
     HopLog log = new HopLog(report -> print(out, report));
     // The JVM halts once its shutdown hooks return: the hook waits until the server and the span
     // exporter are closed, so spans still buffered are flushed on SIGTERM.

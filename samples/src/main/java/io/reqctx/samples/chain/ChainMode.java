@@ -17,13 +17,24 @@ public enum ChainMode {
   /** reqctx interceptors and decorators on every hop; budgets shrink hop by hop. */
   REQCTX,
   /** No reqctx: each hop calls the next with a static timeout of {@link #STATIC_TIMEOUT}. */
-  STATIC_TIMEOUTS;
+  STATIC_TIMEOUTS,
+  /**
+   * No reqctx, OpenTelemetry tracing only: static timeouts as {@link #STATIC_TIMEOUTS}, and every hop
+   * traces its calls with {@link OtelTracingOnly}'s interceptors. The chain that traces as much as
+   * reqctx's, for comparing throughput.
+   */
+  OTEL_TRACING_ONLY;
 
   /** The per-call timeout of {@link #STATIC_TIMEOUTS}, what a team picks when it has no budget to pass on. */
   public static final Duration STATIC_TIMEOUT = Duration.ofSeconds(2);
 
   /** The stub to make one call with: as it is, or with the static timeout starting now. */
   <S extends AbstractStub<S>> S perCall(S stub) {
-    return this == STATIC_TIMEOUTS ? stub.withDeadlineAfter(STATIC_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS) : stub;
+    return staticTimeouts() ? stub.withDeadlineAfter(STATIC_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS) : stub;
+  }
+
+  /** Whether each call gets {@link #STATIC_TIMEOUT} (every mode but reqctx's). */
+  boolean staticTimeouts() {
+    return this != REQCTX;
   }
 }

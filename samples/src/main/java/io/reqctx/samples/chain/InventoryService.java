@@ -103,7 +103,7 @@ final class InventoryService extends InventoryServiceGrpc.InventoryServiceImplBa
    * static timeout and a try/catch fallback, so the baseline runs no reqctx code on this hop.
    */
   private GuardedResult<GetResponse> readCache(GetRequest read, HopRecorder hop) throws Exception {
-    if (mode == ChainMode.STATIC_TIMEOUTS) {
+    if (mode.staticTimeouts()) {
       try {
         return GuardedResult.fresh(mode.perCall(cache).get(read));
       } catch (StatusRuntimeException e) {

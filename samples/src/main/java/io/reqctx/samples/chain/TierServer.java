@@ -53,7 +53,8 @@ import org.jspecify.annotations.Nullable;
  * others on grpc-java's Netty server, each with a channel to its downstream. With {@link
  * ChainMode#REQCTX} every server and client carries reqctx, configured from the sample fleet's budget
  * file ({@link SampleFleet}: tiers, trust, method budgets, reserves and minimum viable budgets, checked
- * against the {@code .proto} options); with {@link ChainMode#STATIC_TIMEOUTS} none does.
+ * against the {@code .proto} options); with {@link ChainMode#STATIC_TIMEOUTS} none does; with {@link
+ * ChainMode#OTEL_TRACING_ONLY} none does but every server and client traces with OpenTelemetry.
  *
  * <pre>{@code
  * try (TierServer cache = TierServer.start(Role.CACHE, 0, null, ChainMode.REQCTX, otel, log);
@@ -284,6 +285,9 @@ public final class TierServer implements AutoCloseable {
       if (mode == ChainMode.STATIC_TIMEOUTS) {
         return definition;
       }
+      if (mode == ChainMode.OTEL_TRACING_ONLY) {
+        return ServerInterceptors.intercept(definition, OtelTracingOnly.server(otel));
+      }
       ServerConfig config = FleetConfigs.server(SampleFleet.fleet(), role.cliName()).openTelemetry(otel).build();
       ServerInterceptor reqctx = RequestCtxServerInterceptor.create(config);
       return ServerInterceptors.intercept(definition, chaos == null ? reqctx : ChaosServerInterceptor.wrap(chaos, reqctx));
@@ -292,6 +296,9 @@ public final class TierServer implements AutoCloseable {
     HttpService gateway(HttpService service) {
       if (mode == ChainMode.STATIC_TIMEOUTS) {
         return service;
+      }
+      if (mode == ChainMode.OTEL_TRACING_ONLY) {
+        return OtelTracingOnly.gateway(otel).apply(service);
       }
       Function<? super HttpService, ? extends HttpService> reqctx = RequestCtxService.newDecorator(
           FleetConfigs.server(SampleFleet.fleet(), Role.GATEWAY.cliName()).openTelemetry(otel).build());
@@ -307,6 +314,9 @@ public final class TierServer implements AutoCloseable {
       ClientInterceptor probe = new SentBudgetProbe();
       if (mode == ChainMode.STATIC_TIMEOUTS) {
         return ClientInterceptors.intercept(channel, probe);
+      }
+      if (mode == ChainMode.OTEL_TRACING_ONLY) {
+        return ClientInterceptors.intercept(channel, probe, OtelTracingOnly.client(otel)); // the last one runs first
       }
       ClientConfig config = FleetConfigs.client(SampleFleet.fleet(), caller.cliName(), callee.cliName())
           .openTelemetry(otel)
