@@ -67,6 +67,18 @@ class CommandLineTest {
   }
 
   @Test
+  void serveRefusesTwoBaselinesAtOnce() {
+    CommandLine cli = Main.commandLine();
+    StringWriter err = new StringWriter();
+    cli.setErr(new PrintWriter(err, true));
+
+    int exit = cli.execute("serve", "--role", "cache", "--port", "0", "--static-timeouts", "--otel-tracing-only");
+
+    assertThat(exit).isEqualTo(2); // picocli's usage error
+    assertThat(err.toString()).contains("--static-timeouts and --otel-tracing-only are two different baselines");
+  }
+
+  @Test
   void demoRunsAScenarioPrintsItsWaterfallAndExitsZero() {
     CommandLine cli = Main.commandLine();
     StringWriter out = new StringWriter();
