@@ -197,7 +197,8 @@ public final class BudgetPolicy {
    * OutboundBudget.Limit#CALLER_REMAINING}.
    *
    * <pre>{@code
-   * // the request has 22 ms left; a hedge was given 22 - 5 = 17 ms and calls the cache from it
+   * // reserve 5 ms (reserveFloor 5 ms, reserveFraction 0); the request has 22 ms left, and a hedge
+   * // was given 22 - 5 = 17 ms, from which it calls the cache:
    * policy.outboundInAttempt(Duration.ofMillis(22), Duration.ofMillis(17), Tier.SERVICE, cache, null);
    * // Send 17 ms (not 17 - 5 = 12 ms)
    * }</pre>
