@@ -10,7 +10,6 @@ import java.util.IdentityHashMap;
 import java.util.Locale;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /** Counts every scope opened and closed in this JVM, and every leak reqctx reports, by kind. */
@@ -18,7 +17,6 @@ final class ScopeCounter implements CtxObserver {
   private final LongAdder opened = new LongAdder();
   private final LongAdder closed = new LongAdder();
   private final Map<LeakReport.Kind, LongAdder> leaks = new EnumMap<>(LeakReport.Kind.class);
-  private final Map<String, Long> openByRequest = new ConcurrentHashMap<>();
   /** The ctx of every scope open now, with when it opened (System.nanoTime). */
   private final Map<RequestCtx, Long> openSince = Collections.synchronizedMap(new IdentityHashMap<>());
   private volatile String firstLeak = "";
@@ -32,14 +30,12 @@ final class ScopeCounter implements CtxObserver {
   @Override
   public void onOpen(RequestCtx ctx) {
     opened.increment();
-    openByRequest.merge(describe(ctx), 1L, Long::sum);
     openSince.put(ctx, System.nanoTime());
   }
 
   @Override
   public void onClose(CtxEnd end) {
     closed.increment();
-    openByRequest.computeIfPresent(describe(end.ctx()), (k, n) -> n == 1 ? null : n - 1);
     openSince.remove(end.ctx());
   }
 
@@ -49,7 +45,11 @@ final class ScopeCounter implements CtxObserver {
 
   /** Up to {@code max} of the requests with scopes open now, with their tiers. */
   List<String> openScopes(int max) {
-    return openByRequest.keySet().stream().sorted().limit(max).toList();
+    List<RequestCtx> open;
+    synchronized (openSince) {
+      open = new ArrayList<>(openSince.keySet());
+    }
+    return open.stream().map(ScopeCounter::describe).distinct().sorted().limit(max).toList();
   }
 
   /**
