@@ -22,7 +22,9 @@ final class MetadataHeaders {
   private MetadataHeaders() {}
 
   static Metadata.Key<String> key(String name) {
-    return KEYS.computeIfAbsent(name, n -> Metadata.Key.of(n, Metadata.ASCII_STRING_MARSHALLER));
+    // get first: computeIfAbsent locks the key's bin unless the key heads it, on every call
+    Metadata.Key<String> key = KEYS.get(name);
+    return key != null ? key : KEYS.computeIfAbsent(name, n -> Metadata.Key.of(n, Metadata.ASCII_STRING_MARSHALLER));
   }
 
   static HeaderReader reader(Metadata metadata) {

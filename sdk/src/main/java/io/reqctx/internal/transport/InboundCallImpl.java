@@ -2,8 +2,8 @@ package io.reqctx.internal.transport;
 
 import static java.util.Objects.requireNonNull;
 
-import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.context.Context;
 import io.reqctx.CancellableCtx;
@@ -163,19 +163,19 @@ final class InboundCallImpl implements InboundCall {
   private static ServerSpan startSpan(ServerConfig config, InboundRequest request, Decision decision) {
     if (config.spans() == SpanMode.ENRICH) {
       Span span = Span.fromContext(request.parent());
-      span.setAllAttributes(attributes(config, request, decision));
+      putAttributes(SpanAttributes.Sink.of(span), config, request, decision);
       return new ServerSpan(span, null);
     }
     if (config.spans() == SpanMode.OFF) {
       HopTrace hop = HopTrace.standIn(request.trace());
       return new ServerSpan(Span.wrap(hop.span()), hop);
     }
-    Span created = config.openTelemetry().getTracer(SpanAttributes.TRACER_NAME)
+    SpanBuilder builder = config.openTelemetry().getTracer(SpanAttributes.TRACER_NAME)
         .spanBuilder(request.method())
         .setSpanKind(SpanKind.SERVER)
-        .setParent(request.parent())
-        .setAllAttributes(attributes(config, request, decision))
-        .startSpan();
+        .setParent(request.parent());
+    putAttributes(SpanAttributes.Sink.of(builder), config, request, decision);
+    Span created = builder.startSpan();
     HopTrace hop = HopTrace.ofServerSpan(created.getSpanContext(), request.parent(), request.trace());
     if (!hop.standIn()) {
       return new ServerSpan(created, hop);
@@ -187,8 +187,9 @@ final class InboundCallImpl implements InboundCall {
   /** The span a call runs in and, unless another instrumentation owns the trace, the hop's trace. */
   private record ServerSpan(Span span, @Nullable HopTrace hop) {}
 
-  private static Attributes attributes(ServerConfig config, InboundRequest request, Decision decision) {
-    return SpanAttributes.inbound(config.tier(), request.hops(), decision.budget(), request.callerTier());
+  private static void putAttributes(
+      SpanAttributes.Sink span, ServerConfig config, InboundRequest request, Decision decision) {
+    SpanAttributes.inbound(span, config.tier(), request.hops(), decision.budget(), request.callerTier());
   }
 
   @SuppressWarnings("unchecked")

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.SpanBuilder;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.context.Context;
 import io.reqctx.Callee;
@@ -191,16 +192,20 @@ final class OutboundCallImpl implements OutboundCall {
     if (config.spans() != SpanMode.CREATE) {
       Span current = Span.fromContext(parent);
       if (config.spans() == SpanMode.ENRICH) {
-        current.setAllAttributes(SpanAttributes.outbound(ctx.tier(), verdict.callee().tier(), ctx.hopCount(), budget()));
+        putAttributes(SpanAttributes.Sink.of(current));
       }
       return current;
     }
-    return config.openTelemetry().getTracer(SpanAttributes.TRACER_NAME)
+    SpanBuilder builder = config.openTelemetry().getTracer(SpanAttributes.TRACER_NAME)
         .spanBuilder(method)
         .setSpanKind(SpanKind.CLIENT)
-        .setParent(parent)
-        .setAllAttributes(SpanAttributes.outbound(ctx.tier(), verdict.callee().tier(), ctx.hopCount(), budget()))
-        .startSpan();
+        .setParent(parent);
+    putAttributes(SpanAttributes.Sink.of(builder));
+    return builder.startSpan();
+  }
+
+  private void putAttributes(SpanAttributes.Sink span) {
+    SpanAttributes.outbound(span, ctx.tier(), verdict.callee().tier(), ctx.hopCount(), budget());
   }
 
   @Override

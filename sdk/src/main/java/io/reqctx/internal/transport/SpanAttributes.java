@@ -2,8 +2,8 @@ package io.reqctx.internal.transport;
 
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
-import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
 import io.opentelemetry.api.trace.StatusCode;
 import io.reqctx.Outcome;
 import io.reqctx.Rejection;
@@ -30,22 +30,52 @@ final class SpanAttributes {
 
   private SpanAttributes() {}
 
-  /** The attributes of a SERVER span: no budget attribute for a call without a deadline. */
-  static Attributes inbound(Tier tier, int hops, Optional<Duration> budget, @Nullable Tier callerTier) {
-    AttributesBuilder attributes = Attributes.builder().put(TIER, tier.name()).put(HOP, (long) hops);
-    budget.ifPresent(b -> attributes.put(INBOUND_BUDGET_MS, b.toMillis()));
-    if (callerTier != null) {
-      attributes.put(CALLER_TIER, callerTier.name());
+  /**
+   * Where attributes are written: straight onto a span being built or enriched. (Building an
+   * {@link Attributes} first would sort and copy them once more for nothing; this is on every call.)
+   */
+  interface Sink {
+    <T> void put(AttributeKey<T> key, T value);
+
+    static Sink of(SpanBuilder builder) {
+      return new Sink() {
+        @Override
+        public <T> void put(AttributeKey<T> key, T value) {
+          builder.setAttribute(key, value);
+        }
+      };
     }
-    return attributes.build();
+
+    static Sink of(Span span) {
+      return new Sink() {
+        @Override
+        public <T> void put(AttributeKey<T> key, T value) {
+          span.setAttribute(key, value);
+        }
+      };
+    }
   }
 
-  /** The attributes of a CLIENT span: no budget attribute for a call sent without a deadline. */
-  static Attributes outbound(Tier tier, Tier calleeTier, int hops, Optional<Duration> budget) {
-    AttributesBuilder attributes =
-        Attributes.builder().put(TIER, tier.name()).put(CALLEE_TIER, calleeTier.name()).put(HOP, (long) hops);
-    budget.ifPresent(b -> attributes.put(OUTBOUND_BUDGET_MS, b.toMillis()));
-    return attributes.build();
+  /** Puts the attributes of a SERVER span: no budget attribute for a call without a deadline. */
+  static void inbound(Sink span, Tier tier, int hops, Optional<Duration> budget, @Nullable Tier callerTier) {
+    span.put(TIER, tier.name());
+    span.put(HOP, (long) hops);
+    if (budget.isPresent()) {
+      span.put(INBOUND_BUDGET_MS, budget.get().toMillis());
+    }
+    if (callerTier != null) {
+      span.put(CALLER_TIER, callerTier.name());
+    }
+  }
+
+  /** Puts the attributes of a CLIENT span: no budget attribute for a call sent without a deadline. */
+  static void outbound(Sink span, Tier tier, Tier calleeTier, int hops, Optional<Duration> budget) {
+    span.put(TIER, tier.name());
+    span.put(CALLEE_TIER, calleeTier.name());
+    span.put(HOP, (long) hops);
+    if (budget.isPresent()) {
+      span.put(OUTBOUND_BUDGET_MS, budget.get().toMillis());
+    }
   }
 
   /**
