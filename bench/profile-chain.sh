@@ -40,7 +40,7 @@ start() { # start <chain> <role> [downstream port]; sets PORT
   [ -n "$down" ] && extra+=(--downstream "127.0.0.1:$down")
   [ "$chain" = otel ] && extra+=(--otel-tracing-only)
   # loop=60s: a new file of collapsed stacks every minute, named after the second it starts
-  "$JAVA" -Xmx512m "-agentpath:$AGENT=start,event=itimer,interval=1ms,loop=60s,collapsed,file=$(pwd)/$WORK/$chain-$role-%t.collapsed" \
+  "$JAVA" -Xmx512m -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints "-agentpath:$AGENT=start,event=itimer,interval=1ms,loop=60s,collapsed,file=$(pwd)/$WORK/$chain-$role-%t.collapsed" \
     -jar "$JAR" serve --role "$role" --port 0 "${extra[@]}" >"$log" 2>&1 &
   PIDS+=($!)
   PORT=""
