@@ -27,49 +27,23 @@ AGENT="$(pwd)/$WORK/$ARCH/libasyncProfiler.so"
 mvn -B -q -pl samples -am package -DskipTests
 JAR=samples/target/reqctx-samples.jar
 
-PIDS=()
-stop_all() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  PIDS=()
+# loop=60s: a new file of collapsed stacks every minute, named after the second it starts
+tier_jvm_args() {
+  echo "-XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints" \
+    "-agentpath:$AGENT=start,event=itimer,interval=1ms,loop=60s,collapsed,file=$(pwd)/$WORK/$1-$2-%t.collapsed"
 }
-trap stop_all EXIT
-
-start() { # start <chain> <role> [downstream port]; sets PORT
-  local chain=$1 role=$2 down=${3:-} log="$WORK/$1-$2.log" extra=()
-  [ -n "$down" ] && extra+=(--downstream "127.0.0.1:$down")
-  [ "$chain" = otel ] && extra+=(--otel-tracing-only)
-  # loop=60s: a new file of collapsed stacks every minute, named after the second it starts
-  "$JAVA" -Xmx512m -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints "-agentpath:$AGENT=start,event=itimer,interval=1ms,loop=60s,collapsed,file=$(pwd)/$WORK/$chain-$role-%t.collapsed" \
-    -jar "$JAR" serve --role "$role" --port 0 "${extra[@]}" >"$log" 2>&1 &
-  PIDS+=($!)
-  PORT=""
-  for _ in $(seq 1 600); do
-    PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -1)
-    [ -n "$PORT" ] && return
-    sleep 0.1
-  done
-  echo "$chain $role did not start; log:" >&2; cat "$log" >&2; exit 1
-}
-load() { h2load -D "$2" -c "$CONNECTIONS" -m 1 -t 1 "http://127.0.0.1:$1/orders/42" 2>&1 | sed -n 's/.*status codes: \([0-9]*\) 2xx.*/\1/p'; }
-cpu_ticks() { local sum=0 pid; for pid in "${PIDS[@]}"; do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$sum"; }
+. bench/chain-common.sh
 
 {
   echo "# profile run $STAMP; java: $("$JAVA" -version 2>&1 | head -1); cores: $(nproc); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "# git: $(git rev-parse --short HEAD)$(git diff --quiet || echo '+dirty'); async-profiler $ASYNC_PROFILER_VERSION, event=itimer, interval=1ms"
 } | tee "$WORK/run.txt"
 for chain in reqctx otel; do
-  start "$chain" cache; start "$chain" inventory "$PORT"; start "$chain" order "$PORT"; start "$chain" gateway "$PORT"
-  gateway=$PORT previous=0
-  for window in $(seq 1 15); do
-    ok=$(load "$gateway" 20); rate=$(( ${ok:-0} / 20 ))
-    echo "== warm-up $chain window $window: $rate req/s" | tee -a "$WORK/run.txt"
-    if [ "$window" -ge 6 ] && [ "$rate" -gt 0 ] && [ $((rate * 10)) -ge $((previous * 9)) ] && [ $((rate * 9)) -le $((previous * 10)) ]; then break; fi
-    previous=$rate
-  done
-  before=$(cpu_ticks); from=$(date +%s)
-  ok=$(load "$gateway" 130); to=$(date +%s)
-  used=$(( $(cpu_ticks) - before ))
+  start_chain "$chain"
+  warm_up "$chain" "$GATEWAY_PORT" 300 "$WORK/run.txt"
+  before=$(cpu_ticks "$chain"); from=$(date +%s)
+  ok=$(load "$GATEWAY_PORT" 130 /dev/null | ok_count); to=$(date +%s)
+  used=$(( $(cpu_ticks "$chain") - before ))
   echo "$chain $from $to ${ok:-0} $used $(getconf CLK_TCK)" >>"$WORK/loads.txt"
   echo "== $chain: ${ok:-0} requests in 130 s, $(( used * 1000000 / $(getconf CLK_TCK) / ${ok:-1} )) us CPU per request; load $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$WORK/run.txt"
   stop_all

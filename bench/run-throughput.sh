@@ -39,51 +39,13 @@ echo "== building the samples jar"
 mvn -B -q -pl samples -am package -DskipTests
 JAR=samples/target/reqctx-samples.jar
 
-PIDS=()
-stop_all() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-}
-trap stop_all EXIT
-
-# start <chain> <role> [downstream port]: starts one tier in the background and sets PORT to the port
-# it listens on (not a $(...) function: its PID must reach PIDS in this shell, for stop_all).
-start() {
-  local chain=$1 role=$2 down=${3:-} log="$WORK/$1-$2.log" extra=()
-  [ -n "$down" ] && extra+=(--downstream "127.0.0.1:$down")
-  [ "$chain" = static ] && extra+=(--static-timeouts)
-  [ "$chain" = otel ] && extra+=(--otel-tracing-only)
-  "$JAVA" -Xmx512m -jar "$JAR" serve --role "$role" --port 0 "${extra[@]}" >"$log" 2>&1 &
-  PIDS+=($!)
-  CHAIN_PIDS[$chain]="${CHAIN_PIDS[$chain]:-} $!"
-  PORT=""
-  for _ in $(seq 1 600); do
-    PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -1)
-    [ -n "$PORT" ] && return
-    sleep 0.1
-  done
-  echo "$chain $role did not start; log:" >&2; cat "$log" >&2; exit 1
-}
-
-declare -A GATEWAY CHAIN_PIDS
+. bench/chain-common.sh
+declare -A GATEWAY
 for chain in reqctx otel static; do
-  start "$chain" cache
-  start "$chain" inventory "$PORT"
-  start "$chain" order "$PORT"
-  start "$chain" gateway "$PORT"
-  GATEWAY[$chain]=$PORT
+  start_chain "$chain"
+  GATEWAY[$chain]=$GATEWAY_PORT
   echo "$chain chain: gateway 127.0.0.1:${GATEWAY[$chain]}"
 done
-
-load() { # load <chain> <seconds> <log file>
-  h2load -D "$2" -c "$CONNECTIONS" -m 1 -t 1 --log-file="$3" "http://127.0.0.1:${GATEWAY[$1]}/orders/42" 2>&1
-}
-cpu_ticks() { # cpu_ticks <chain>: user + system clock ticks of the chain's four processes so far
-  local sum=0 pid
-  for pid in ${CHAIN_PIDS[$1]}; do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done
-  echo "$sum"
-}
-ok_count() { sed -n 's/.*status codes: \([0-9]*\) 2xx.*/\1/p'; }
 
 {
   echo "# throughput $MODE run $STAMP"
@@ -95,32 +57,23 @@ ok_count() { sed -n 's/.*status codes: \([0-9]*\) 2xx.*/\1/p'; }
   echo "# rounds: $ROUNDS per chain, alternating, after each chain's warm-up (20 s windows until two in a row are within 10 %, 120-${WARMUP_MAX} s)"
 } | tee "$OUT.txt"
 
-declare -A SETTLED
+declare -A SETTLED_BY_CHAIN
 for chain in reqctx otel static; do
-  previous=0 SETTLED[$chain]=no
-  for window in $(seq 1 $((WARMUP_MAX / 20))); do
-    ok=$(load "$chain" 20 /dev/null | ok_count)
-    rate=$(( ${ok:-0} / 20 ))
-    echo "== warm-up $chain window $window: $rate req/s" | tee -a "$OUT.txt"
-    if [ "$window" -ge 6 ] && [ "$rate" -gt 0 ] && [ $((rate * 10)) -ge $((previous * 9)) ] && [ $((rate * 9)) -le $((previous * 10)) ]; then
-      SETTLED[$chain]=yes; break
-    fi
-    previous=$rate
-  done
-  echo "== warm-up $chain settled: ${SETTLED[$chain]}" | tee -a "$OUT.txt"
+  warm_up "$chain" "${GATEWAY[$chain]}" "$WARMUP_MAX" "$OUT.txt"
+  SETTLED_BY_CHAIN[$chain]=$SETTLED
 done
 for round in $(seq 1 "$ROUNDS"); do
   for chain in reqctx otel static; do
     echo "== round $round $chain (load before: $(cut -d' ' -f1 /proc/loadavg))" | tee -a "$OUT.txt"
     before=$(cpu_ticks "$chain")
-    load "$chain" "$SECONDS_PER_ROUND" "$WORK/$chain-$round.tsv" | grep -E '^(finished|requests|status codes|time for request)' \
+    load "${GATEWAY[$chain]}" "$SECONDS_PER_ROUND" "$WORK/$chain-$round.tsv" | grep -E '^(finished|requests|status codes|time for request)' \
       | tee -a "$OUT.txt"
     echo $(( $(cpu_ticks "$chain") - before )) >"$WORK/$chain-$round.cpu"
   done
 done
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT.txt"
 
-python3 - "$WORK" "$ROUNDS" "$SECONDS_PER_ROUND" "$(getconf CLK_TCK)" "${SETTLED[reqctx]} ${SETTLED[otel]} ${SETTLED[static]}" <<'PY' | tee "$OUT.md"
+python3 - "$WORK" "$ROUNDS" "$SECONDS_PER_ROUND" "$(getconf CLK_TCK)" "${SETTLED_BY_CHAIN[reqctx]} ${SETTLED_BY_CHAIN[otel]} ${SETTLED_BY_CHAIN[static]}" <<'PY' | tee "$OUT.md"
 # Per round: req/s = 2xx responses / round length; CPU per request = the chain's CPU ticks in the round
 # / 2xx responses; latency percentiles from h2load's per-request log (start time, status, elapsed
 # microseconds). Mean over rounds with a 95% t-interval; a ratio's error is propagated as
