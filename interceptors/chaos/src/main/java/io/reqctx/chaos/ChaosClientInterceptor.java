@@ -74,7 +74,7 @@ public final class ChaosClientInterceptor implements ClientInterceptor {
         : skewed(method, callOptions, next, plan, span);
     Decision latency = plan.latency;
     if (latency != null) {
-      DelayedClientCall<ReqT, RespT> delayed = new DelayedClientCall<>(call);
+      DelayedClientCall<ReqT, RespT> delayed = new DelayedClientCall<>(call, callOptions.getExecutor());
       chaos.telemetry().record(latency, ChaosRule.Side.CLIENT, ChaosTelemetry.Result.INJECTED, span,
           ChaosTelemetry.delay(latency.delay()));
       chaos.ticker().schedule(delayed::release, latency.delay().toNanos());

@@ -3,6 +3,7 @@ package io.reqctx.chaos;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
@@ -10,8 +11,10 @@ import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
@@ -31,6 +34,9 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,6 +53,7 @@ class GrpcClientChaosTest {
   private static final String STRETCH = "chaos.Client/Stretch";
   private static final String LATE = "chaos.Client/Late";
   private static final String HANG = "chaos.Client/Hang";
+  private static final String HELD = "chaos.Client/Held";
 
   private static Telemetry telemetry;
   private static Chaos chaos;
@@ -66,10 +73,11 @@ class GrpcClientChaosTest {
         .rule(ChaosRule.onClient(STRETCH, 1, Fault.deadlineSkew(1, Duration.ofSeconds(2))))
         .rule(ChaosRule.onClient(LATE, 1, Fault.latency(Duration.ofMillis(150), Duration.ofMillis(200))))
         .rule(ChaosRule.onClient(HANG, 1, Fault.cancelStorm(Duration.ofMillis(50), Duration.ofMillis(100))))
+        .rule(ChaosRule.onClient(HELD, 1, Fault.latency(Duration.ofMinutes(10), Duration.ofMinutes(10))))
         .openTelemetry(telemetry.sdk)
         .build();
     ServerServiceDefinition.Builder service = ServerServiceDefinition.builder("chaos.Client");
-    for (String method : new String[] {SHRINK, STRETCH, LATE}) {
+    for (String method : new String[] {SHRINK, STRETCH, LATE, HELD}) {
       service.addMethod(Rpc.unary(method), ServerCalls.asyncUnaryCall((request, responses) -> {
         io.grpc.Deadline deadline = io.grpc.Context.current().getDeadline();
         deadlineMs.put(RequestCtx.current().requestId(), deadline == null ? -1 : deadline.timeRemaining(TimeUnit.MILLISECONDS));
@@ -143,12 +151,13 @@ class GrpcClientChaosTest {
 
   @Test
   void latencyHoldsTheCallWhileItsDeadlineRuns() {
+    long before = injected("latency");
     Rpc.Result result = callFromRequest(LATE, "c-late", Duration.ofSeconds(1));
 
     assertThat(result.code()).isEqualTo(Status.Code.OK);
     assertThat(deadlineMs.get("c-late")).isBetween(1L, 1_000L - 150);
     assertThat(eventOf("caller c-late", "reqctx.chaos.latency").get(ChaosTelemetry.DELAY_MS)).isBetween(150L, 200L);
-    assertThat(injected("latency")).isEqualTo(1);
+    assertThat(injected("latency")).isEqualTo(before + 1);
   }
 
   @Test
@@ -161,5 +170,31 @@ class GrpcClientChaosTest {
     assertThat(hangCancelled.get("c-hang").await(30, TimeUnit.SECONDS)).isTrue();
     assertThat(eventOf("caller c-hang", "reqctx.chaos.cancel_storm").get(ChaosTelemetry.DELAY_MS)).isBetween(50L, 100L);
     assertThat(injected("cancel_storm")).isEqualTo(1);
+  }
+
+  @Test
+  void aBlockingCallHeldByLatencyEndsWhenItsRequestIsCancelledFromAnotherThread() throws Exception {
+    long before = injected("latency");
+    CancellableCtx request = CancellableCtx.newRoot(Tier.GATEWAY).requestId("held-1").budget(Duration.ofMinutes(30)).open();
+    ExecutorService caller = Executors.newSingleThreadExecutor();
+    try {
+      // A blocking stub waits on its call's executor: the call's end must be delivered there, or the
+      // waiting thread is never woken (the held call has no deadline timer of its own yet).
+      Future<Status.Code> blocking = caller.submit(() -> {
+        try (Scope r = request.makeCurrent()) {
+          ClientCalls.blockingUnaryCall(chaotic, Rpc.unary(HELD), CallOptions.DEFAULT, "go");
+          return Status.Code.OK;
+        } catch (StatusRuntimeException e) {
+          return e.getStatus().getCode();
+        }
+      });
+      await().atMost(Duration.ofSeconds(30)).until(() -> injected("latency") == before + 1); // the call is held
+      request.cancel(); // from this thread, not the caller's
+
+      assertThat(blocking.get(30, TimeUnit.SECONDS)).isEqualTo(Status.Code.CANCELLED);
+    } finally {
+      request.close();
+      caller.shutdownNow();
+    }
   }
 }
