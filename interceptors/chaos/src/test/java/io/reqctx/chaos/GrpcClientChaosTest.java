@@ -54,6 +54,7 @@ class GrpcClientChaosTest {
   private static final String LATE = "chaos.Client/Late";
   private static final String HANG = "chaos.Client/Hang";
   private static final String HELD = "chaos.Client/Held";
+  private static final String WARM = "chaos.Client/Warm";
 
   private static Telemetry telemetry;
   private static Chaos chaos;
@@ -72,12 +73,13 @@ class GrpcClientChaosTest {
         .rule(ChaosRule.onClient(SHRINK, 1, Fault.deadlineSkew(0.5, Duration.ZERO)))
         .rule(ChaosRule.onClient(STRETCH, 1, Fault.deadlineSkew(1, Duration.ofSeconds(2))))
         .rule(ChaosRule.onClient(LATE, 1, Fault.latency(Duration.ofMillis(150), Duration.ofMillis(200))))
-        .rule(ChaosRule.onClient(HANG, 1, Fault.cancelStorm(Duration.ofMillis(50), Duration.ofMillis(100))))
+        // long enough for the call to reach the callee first, even on a loaded machine
+        .rule(ChaosRule.onClient(HANG, 1, Fault.cancelStorm(Duration.ofMillis(500), Duration.ofMillis(1000))))
         .rule(ChaosRule.onClient(HELD, 1, Fault.latency(Duration.ofMinutes(10), Duration.ofMinutes(10))))
         .openTelemetry(telemetry.sdk)
         .build();
     ServerServiceDefinition.Builder service = ServerServiceDefinition.builder("chaos.Client");
-    for (String method : new String[] {SHRINK, STRETCH, LATE, HELD}) {
+    for (String method : new String[] {SHRINK, STRETCH, LATE, HELD, WARM}) {
       service.addMethod(Rpc.unary(method), ServerCalls.asyncUnaryCall((request, responses) -> {
         io.grpc.Deadline deadline = io.grpc.Context.current().getDeadline();
         deadlineMs.put(RequestCtx.current().requestId(), deadline == null ? -1 : deadline.timeRemaining(TimeUnit.MILLISECONDS));
@@ -95,6 +97,9 @@ class GrpcClientChaosTest {
         .build()
         .start();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+    // A first call sets up the connection and the server's pipeline, which in a fresh JVM can take
+    // longer than a fault's delay; no chaos rule matches it.
+    Rpc.call(channel, Rpc.unary(WARM), "c-warm", "go", Duration.ofSeconds(30)).orTimeout(30, TimeUnit.SECONDS).join();
     chaotic = ClientInterceptors.intercept(channel,
         ChaosClientInterceptor.create(chaos),
         RequestCtxClientInterceptor.create(ClientConfig.builder(Tier.SERVICE).trusted(true).openTelemetry(telemetry.sdk).build()));
@@ -168,7 +173,7 @@ class GrpcClientChaosTest {
     assertThat(result.description()).startsWith("reqctx-chaos: CancelStorm cancelled the call after");
     await().atMost(Duration.ofSeconds(30)).until(() -> hangCancelled.containsKey("c-hang"));
     assertThat(hangCancelled.get("c-hang").await(30, TimeUnit.SECONDS)).isTrue();
-    assertThat(eventOf("caller c-hang", "reqctx.chaos.cancel_storm").get(ChaosTelemetry.DELAY_MS)).isBetween(50L, 100L);
+    assertThat(eventOf("caller c-hang", "reqctx.chaos.cancel_storm").get(ChaosTelemetry.DELAY_MS)).isBetween(500L, 1000L);
     assertThat(injected("cancel_storm")).isEqualTo(1);
   }
 
