@@ -180,9 +180,8 @@ class GrpcClientChaosTest {
   @Test
   void aBlockingCallHeldByLatencyEndsWhenItsRequestIsCancelledFromAnotherThread() throws Exception {
     long before = injected("latency");
-    CancellableCtx request = CancellableCtx.newRoot(Tier.GATEWAY).requestId("held-1").budget(Duration.ofMinutes(30)).open();
     ExecutorService caller = Executors.newSingleThreadExecutor();
-    try {
+    try (CancellableCtx request = CancellableCtx.newRoot(Tier.GATEWAY).requestId("held-1").budget(Duration.ofMinutes(30)).open()) {
       // A blocking stub waits on its call's executor: the call's end must be delivered there, or the
       // waiting thread is never woken (the held call has no deadline timer of its own yet).
       Future<Status.Code> blocking = caller.submit(() -> {
@@ -198,7 +197,6 @@ class GrpcClientChaosTest {
 
       assertThat(blocking.get(30, TimeUnit.SECONDS)).isEqualTo(Status.Code.CANCELLED);
     } finally {
-      request.close();
       caller.shutdownNow();
     }
   }
