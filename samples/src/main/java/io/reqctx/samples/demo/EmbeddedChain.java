@@ -1,5 +1,6 @@
 package io.reqctx.samples.demo;
 
+import io.opentelemetry.api.OpenTelemetry;
 import io.reqctx.samples.chain.ChainMode;
 import io.reqctx.samples.chain.HopLog;
 import io.reqctx.samples.chain.Role;
@@ -8,6 +9,7 @@ import io.reqctx.samples.chain.TierServer;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The four tiers in this JVM, each on its own loopback port, cache first so that each tier can point
@@ -28,11 +30,17 @@ public final class EmbeddedChain implements AutoCloseable {
 
   /** Starts cache, inventory, order and gateway on free ports, all reporting their hops to {@code log}. */
   public static EmbeddedChain start(ChainMode mode, Telemetry telemetry, HopLog log) throws Exception {
+    return start(mode, telemetry::forRole, log);
+  }
+
+  /** The same, each tier with the OpenTelemetry {@code openTelemetryFor} gives its role (e.g. one in-memory SDK for all). */
+  public static EmbeddedChain start(ChainMode mode, Function<Role, OpenTelemetry> openTelemetryFor, HopLog log)
+      throws Exception {
     List<TierServer> started = new ArrayList<>();
     try {
       String downstream = null;
       for (Role role : List.of(Role.CACHE, Role.INVENTORY, Role.ORDER, Role.GATEWAY)) {
-        TierServer server = TierServer.start(role, 0, downstream, mode, telemetry.forRole(role), log);
+        TierServer server = TierServer.start(role, 0, downstream, mode, openTelemetryFor.apply(role), log);
         started.add(0, server);
         downstream = server.target();
       }

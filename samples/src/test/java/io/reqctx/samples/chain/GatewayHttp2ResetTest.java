@@ -6,23 +6,24 @@ import com.linecorp.armeria.client.ClientFactory;
 import com.linecorp.armeria.client.ConnectionPoolListener;
 import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
-import com.linecorp.armeria.common.HttpResponse;
-import com.linecorp.armeria.common.SessionProtocol;
 import com.linecorp.armeria.common.HttpMethod;
+import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.RequestHeaders;
+import com.linecorp.armeria.common.SessionProtocol;
 import io.netty.util.AttributeMap;
 import io.opentelemetry.api.OpenTelemetry;
 import io.reqctx.CtxObserver;
 import io.reqctx.RequestCtx;
 import io.reqctx.Tier;
+import io.reqctx.samples.demo.EmbeddedChain;
 import io.reqctx.testing.StrictLeakExtension;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -40,28 +41,20 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class GatewayHttp2ResetTest {
   private static final int WAVES = 8;
   private static final int CANCELS_PER_WAVE = 125;
-  private static final List<TierServer> servers = new ArrayList<>();
+  private static EmbeddedChain chain;
   private static String gateway;
   /** Requests the gateway has opened a scope for, by request id. */
   private static final Map<String, CompletableFuture<Void>> openedAtGateway = new ConcurrentHashMap<>();
 
   @BeforeAll
-  static void startChain() {
-    HopLog log = new HopLog(report -> {});
-    String downstream = null;
-    for (Role role : List.of(Role.CACHE, Role.INVENTORY, Role.ORDER, Role.GATEWAY)) {
-      TierServer server = TierServer.start(role, 0, downstream, ChainMode.REQCTX, OpenTelemetry.noop(), log);
-      servers.add(0, server);
-      downstream = server.target();
-    }
-    gateway = downstream;
+  static void startChain() throws Exception {
+    chain = EmbeddedChain.start(ChainMode.REQCTX, role -> OpenTelemetry.noop(), new HopLog(report -> {}));
+    gateway = chain.gatewayUri().getAuthority();
   }
 
   @AfterAll
   static void stopChain() throws Exception {
-    for (TierServer server : servers) {
-      server.close();
-    }
+    chain.close();
   }
 
   @Test

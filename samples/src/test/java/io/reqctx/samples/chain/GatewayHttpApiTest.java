@@ -6,9 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
+import io.reqctx.samples.demo.EmbeddedChain;
 import io.reqctx.testing.StrictLeakExtension;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -18,28 +17,20 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(StrictLeakExtension.class)
 class GatewayHttpApiTest {
   static final ObjectMapper JSON = new ObjectMapper();
-  static final List<TierServer> servers = new ArrayList<>();
+  static EmbeddedChain chain;
   static Telemetry telemetry;
   static WebClient curl;
 
   @BeforeAll
-  static void startChain() {
+  static void startChain() throws Exception {
     telemetry = Telemetry.create(Telemetry.Exporters.none(), null);
-    HopLog log = new HopLog();
-    String downstream = null;
-    for (Role role : List.of(Role.CACHE, Role.INVENTORY, Role.ORDER, Role.GATEWAY)) {
-      TierServer server = TierServer.start(role, 0, downstream, ChainMode.REQCTX, telemetry.forRole(role), log);
-      servers.add(0, server);
-      downstream = server.target();
-    }
-    curl = WebClient.of("http://" + downstream);
+    chain = EmbeddedChain.start(ChainMode.REQCTX, telemetry, new HopLog());
+    curl = WebClient.of(chain.gatewayUri());
   }
 
   @AfterAll
   static void stopChain() throws Exception {
-    for (TierServer server : servers) {
-      server.close();
-    }
+    chain.close();
     telemetry.close();
   }
 

@@ -13,8 +13,8 @@ import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import io.reqctx.samples.demo.EmbeddedChain;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -34,26 +34,18 @@ class OtelTracingOnlyChainTest {
       .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build())
       .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
       .build();
-  static final List<TierServer> servers = new ArrayList<>();
+  static EmbeddedChain chain;
   static WebClient curl;
 
   @BeforeAll
-  static void startChain() {
-    HopLog log = new HopLog();
-    String downstream = null;
-    for (Role role : List.of(Role.CACHE, Role.INVENTORY, Role.ORDER, Role.GATEWAY)) {
-      TierServer server = TierServer.start(role, 0, downstream, ChainMode.OTEL_TRACING_ONLY, otel, log);
-      servers.add(0, server);
-      downstream = server.target();
-    }
-    curl = WebClient.of("http://" + downstream);
+  static void startChain() throws Exception {
+    chain = EmbeddedChain.start(ChainMode.OTEL_TRACING_ONLY, role -> otel, new HopLog());
+    curl = WebClient.of(chain.gatewayUri());
   }
 
   @AfterAll
   static void stopChain() throws Exception {
-    for (TierServer server : servers) {
-      server.close();
-    }
+    chain.close();
     otel.close();
   }
 
